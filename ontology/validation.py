@@ -1,0 +1,144 @@
+"""SHACL validation of bmkg data against ``shapes.ttl``, with pySHACL.
+
+The gate adds one thing SHACL Core lacks: property shapes marked
+``bm:notAfterBuildDate true`` get ``sh:maxInclusive`` set to the build day, so
+"no dates in the future" is checked without slow SPARQL-based constraints.
+pySHACL cannot order ``xsd:gYear`` literals, so a year shape gets an
+``sh:pattern`` that admits exactly the years up to the build year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import pyshacl
+from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace
+from rdflib.term import Node
+
+from ontology import paths
+from ontology.terms import BM
+
+log = logging.getLogger(__name__)
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL validation result, in terms a person can act on."""
+
+    severity: str  # "Violation", "Warning" or "Info"
+    focus: Node
+    path: Node | None
+    value: Node | None
+    component: str  # local name, such as "MinExclusiveConstraintComponent"
+    message: str
+    shape: Node | None
+
+    def describe(self) -> str:
+        parts = [f"{self.severity}: {self.focus}"]
+        if self.path is not None:
+            parts.append(f"property {self.path}")
+        if self.value is not None:
+            parts.append(f"value {self.value!r}" if not isinstance(self.value, Literal) else f"value {self.value}")
+        parts.append(f"({self.component}) {self.message}")
+        return "; ".join(parts)
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "Violation"]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+
+def shapes_graph(build_date: dt.date | None = None) -> Graph:
+    """The shapes, with date maxima set to ``build_date`` (today by default)."""
+    day = build_date or dt.date.today()
+    shapes = Graph().parse(paths.SHAPES, format="turtle")
+    for shape in list(shapes.subjects(BM.notAfterBuildDate, Literal(True))):
+        datatype = shapes.value(shape, SH.datatype)
+        if datatype == XSD.gYear:
+            shapes.add((shape, SH.pattern, Literal(years_up_to(day.year))))
+        elif datatype == XSD.date:
+            shapes.add((shape, SH.maxInclusive, Literal(day.isoformat(), datatype=XSD.date)))
+        else:
+            raise ValueError(f"shape {shape} is marked bm:notAfterBuildDate but has datatype {datatype}")
+    return shapes
+
+
+def years_up_to(year: int) -> str:
+    r"""A regular expression matching four-digit years from 0000 to ``year``.
+
+    >>> years_up_to(2026)
+    '^([0-1]\\d\\d\\d|20[0-1]\\d|202[0-5]|2026)$'
+    >>> import re
+    >>> [y for y in ("1999", "2025", "2026", "2027", "2100") if re.match(years_up_to(2026), y)]
+    ['1999', '2025', '2026']
+    """
+    digits = f"{year:04d}"
+    alternatives = []
+    for position, digit in enumerate(digits):
+        if digit != "0":
+            rest = "\\d" * (3 - position)
+            low = f"[0-{int(digit) - 1}]" if digit != "1" else "0"
+            alternatives.append(digits[:position] + low + rest)
+    alternatives.append(digits)
+    return "^(" + "|".join(alternatives) + ")$"
+
+
+def ontology_graph() -> Graph:
+    return Graph().parse(paths.ONTOLOGY, format="turtle")
+
+
+def validate(
+    data: Graph,
+    build_date: dt.date | None = None,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+) -> Report:
+    """Validate ``data`` (with the ontology's class hierarchy) against the shapes."""
+    shapes = shapes if shapes is not None else shapes_graph(build_date)
+    ontology = ontology if ontology is not None else ontology_graph()
+    _conforms, results, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        allow_warnings=True,
+        advanced=False,
+        meta_shacl=False,
+    )
+    return Report(list(_findings(results)))
+
+
+def _findings(results: Graph):
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        severity = results.value(result, SH.resultSeverity)
+        component = results.value(result, SH.sourceConstraintComponent)
+        yield Finding(
+            severity=str(severity).rsplit("#", 1)[-1],
+            focus=results.value(result, SH.focusNode),
+            path=_path(results, result),
+            value=results.value(result, SH.value),
+            component=str(component).rsplit("#", 1)[-1],
+            message=str(results.value(result, SH.resultMessage) or ""),
+            shape=results.value(result, SH.sourceShape),
+        )
+
+
+def _path(results: Graph, result: Node) -> Node | None:
+    path = results.value(result, SH.resultPath)
+    return None if isinstance(path, BNode) else path
