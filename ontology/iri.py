@@ -69,11 +69,17 @@ def normalise_key(name: str) -> str:
     'llama-2-7b'
     >>> normalise_key("arxiv:2005.14165")
     'arxiv-2005.14165'
+    >>> normalise_key("DeepLabV3+"), normalise_key("PointNet++")
+    ('deeplabv3-plus', 'pointnet-plus-plus')
+    >>> normalise_key("Theory & Interpretability")
+    'theory-and-interpretability'
     """
     if not isinstance(name, str):
         raise IRIError(f"key must be a string, got {type(name).__name__}")
     text = unicodedata.normalize("NFKC", name).casefold()
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    # Symbols that distinguish names (DeepLabV3 and DeepLabV3+) become words.
+    text = text.replace("+", " plus ").replace("&", " and ")
     text = _SEPARATORS.sub("-", text)
     text = _DOT_RUN.sub(".", text)
     # Dots only survive between two key characters.

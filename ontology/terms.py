@@ -101,6 +101,7 @@ class BM(DefinedNamespace):
     implementedBy: URIRef  # object property
     implementsTechnique: URIRef  # object property
     inferenceCodeAccessibility: URIRef  # datatype property
+    inputSha256: URIRef  # datatype property
     int16OpPerSecond: URIRef  # datatype property
     int4OpPerSecond: URIRef  # datatype property
     int8OpPerSecond: URIRef  # datatype property
@@ -110,6 +111,7 @@ class BM(DefinedNamespace):
     introduces: URIRef  # object property
     manufactured: URIRef  # object property
     manufacturer: URIRef  # object property
+    mappingVersion: URIRef  # datatype property
     memoryBandwidthBytesPerSecond: URIRef  # datatype property
     memoryBusBits: URIRef  # datatype property
     memoryBytes: URIRef  # datatype property
@@ -128,11 +130,14 @@ class BM(DefinedNamespace):
     processNodeNm: URIRef  # datatype property
     publicationDate: URIRef  # datatype property
     publicationYear: URIRef  # datatype property
+    recordsRead: URIRef  # datatype property
+    recordsRejected: URIRef  # datatype property
     relatedModel: URIRef  # object property
     relatedTopic: URIRef  # object property
     releaseDate: URIRef  # datatype property
     releasePriceUsd: URIRef  # datatype property
-    sourceRecord: URIRef  # annotation property
+    roadmapOrder: URIRef  # datatype property
+    snapshotDate: URIRef  # datatype property
     taskPerformedBy: URIRef  # object property
     tdpWatts: URIRef  # datatype property
     techniqueUsedBy: URIRef  # object property

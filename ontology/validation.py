@@ -109,13 +109,17 @@ def validate(
     shapes: Graph | None = None,
     ontology: Graph | None = None,
 ) -> Report:
-    """Validate ``data`` (with the ontology's class hierarchy) against the shapes."""
+    """Validate ``data`` against the shapes, with the ontology's class hierarchy.
+
+    The ontology is added to a copy of the data here rather than through
+    pySHACL's ``ont_graph``, which copies the data graph once more.
+    ``data`` itself is never modified.
+    """
     shapes = shapes if shapes is not None else shapes_graph(build_date)
     ontology = ontology if ontology is not None else ontology_graph()
     _conforms, results, _text = pyshacl.validate(
-        data,
+        data + ontology,
         shacl_graph=shapes,
-        ont_graph=ontology,
         inference="none",
         allow_warnings=True,
         advanced=False,

@@ -1,0 +1,1 @@
+"""One module per source; each yields records. ``registry.py`` lists them."""

@@ -1,0 +1,264 @@
+"""The build: sources -> records -> triples -> SHACL gate -> reasoning -> a new store generation.
+
+A build writes a partial generation beside the current one and publishes it
+only when every stage has passed; any failure discards it and leaves the
+served generation as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import resource
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph
+from rdflib import RDF, BNode, Graph, URIRef
+
+from ingest import provenance, reasoning
+from ingest.adapters.registry import SOURCES, Source
+from ingest.mapping import MAPPING_VERSION, Mapper
+from ingest.records import IngestError, Record, Rejection, SourceError
+from ontology import BM, ID_BASE, graph_iri, store, validation
+
+log = logging.getLogger(__name__)
+
+ENTITIES_FILE = "entities.json"
+REJECTIONS_FILE = "rejections.json"
+MERGE_FILE = "merge-report.json"
+NOTES_FILE = "notes.json"
+
+
+class BuildFailed(IngestError):
+    """A stage failed; the current generation is untouched."""
+
+    def __init__(self, stage: str, problems: list[str]):
+        self.stage = stage
+        self.problems = problems
+        super().__init__(f"{stage} failed: {len(problems)} problem(s)")
+
+
+@dataclass
+class Inputs:
+    sources: list[Source]
+    paths: dict[str, Path]
+
+    @classmethod
+    def shipped(cls, overrides: dict[str, Path] | None = None, added: list[Source] = ()) -> "Inputs":
+        sources = list(SOURCES.values()) + list(added)
+        chosen = {s.name: s.default_path for s in sources}
+        chosen.update(overrides or {})
+        return cls(sources, chosen)
+
+
+@dataclass
+class BuildResult:
+    generation: store.Generation
+    summary: dict
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+Progress = Callable[[str], None]
+
+
+def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
+          on_stage: Progress = lambda _stage: None) -> BuildResult:
+    """Run every stage; publish a new generation under ``root`` only if all pass."""
+    build_date = build_date or dt.date.today()
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        on_stage(name)
+        t0 = time.perf_counter()
+        yield
+        timings[name] = round(time.perf_counter() - t0, 3)
+        log.info("stage %s took %.2f s", name, timings[name])
+
+    with store.build_lock(root):
+        previous = store.current(root)
+        with stage("read"):
+            records, rejections, facts = _read(inputs, build_date)
+        with stage("map"):
+            mapper = Mapper(records)
+            graphs = mapper.run()
+            rejections += mapper.rejections
+            for source in inputs.sources:
+                graphs.setdefault(source.name, Graph())
+        with stage("validate"):
+            ontology = validation.ontology_graph()
+            data = Graph()
+            for graph in graphs.values():
+                data += graph
+            report = validation.validate(data, build_date, ontology=ontology)
+            if report.violations:
+                raise BuildFailed("SHACL validation", [_locate(f, mapper) for f in report.violations])
+        with stage("reason"):
+            inference = reasoning.materialise(data, ontology)
+            if inference.conflicts:
+                raise BuildFailed("consistency", inference.conflicts)
+        partial = store.start_generation(root)
+        try:
+            with stage("write"):
+                named = {graph_iri(name): g for name, g in graphs.items()}
+                named[provenance.ONTOLOGY_GRAPH] = ontology
+                named[provenance.INFERRED_GRAPH] = inference.triples
+                sources_facts = [_facts(s, inputs.paths[s.name], facts, rejections, graphs[s.name])
+                                 for s in inputs.sources]
+                named[provenance.METADATA_GRAPH] = provenance.describe(
+                    sources_facts, {provenance.ONTOLOGY_GRAPH: len(ontology),
+                                    provenance.INFERRED_GRAPH: len(inference.triples)}, MAPPING_VERSION)
+                _write_store(partial.oxigraph, named)
+                entities = _entity_hashes(named)
+            changes = _changes(previous, entities)
+            summary = _summary(partial, named, data, report, rejections, mapper, timings,
+                               changes, build_date, time.perf_counter() - started)
+            _write_json(partial.path / ENTITIES_FILE, entities)
+            _write_json(partial.path / REJECTIONS_FILE, [r.as_dict() for r in rejections])
+            _write_json(partial.path / MERGE_FILE, mapper.resolver.merge_report("model"))
+            _write_json(partial.path / NOTES_FILE, [n.as_dict() for n in mapper.notes])
+            _write_json(partial.summary_path, summary)
+            generation = store.publish(root, partial)
+        except BaseException:
+            store.discard(partial)
+            raise
+    return BuildResult(generation, summary, rejections)
+
+
+def _read(inputs: Inputs, build_date: dt.date):
+    records: dict[str, list[Record]] = defaultdict(list)
+    rejections: list[Rejection] = []
+    facts: dict[str, tuple[int, set[str]]] = {}
+    structural: list[str] = []
+    for source in inputs.sources:
+        path = inputs.paths[source.name]
+        if path is None:
+            continue
+        names: set[str] = set()
+        count = 0
+        try:
+            for item in source.read(path, build_date):
+                if isinstance(item, Rejection):
+                    rejections.append(item)
+                    if item.whole_record:
+                        names.add(item.location.record)
+                else:
+                    records[source.name].append(item)
+                    count += 1
+        except SourceError as error:
+            structural.append(f"source {source.name!r} rejected: {error}")
+            continue
+        facts[source.name] = (count + len(names), names)
+    if structural:
+        raise BuildFailed("reading sources", structural)
+    return records, rejections, facts
+
+
+def _locate(finding: validation.Finding, mapper: Mapper) -> str:
+    origins = mapper.origin.get(finding.focus, [])
+    where = "; ".join(str(o) for o in origins[:3]) or "no source record"
+    return f"{where}: {finding.describe()}"
+
+
+def _facts(source: Source, path: Path, facts, rejections: list[Rejection], graph: Graph):
+    read, rejected = facts.get(source.name, (0, set()))
+    subjects = {s for s in graph.subjects(RDF.type, None) if str(s).startswith(ID_BASE)}
+    return provenance.SourceFacts(
+        name=source.name, title=source.title, url=source.url, licence=source.licence,
+        attribution=source.attribution, snapshot=source.snapshot(path), sha256=provenance.sha256_of(path),
+        records_read=read, records_rejected=len(rejected), triples=len(graph), entities=len(subjects),
+    )
+
+
+def _write_store(directory: Path, graphs: dict[URIRef, Graph | set]) -> None:
+    oxigraph = pyoxigraph.Store(str(directory))
+    for iri, triples in sorted(graphs.items()):
+        graph = pyoxigraph.NamedNode(str(iri))
+        oxigraph.bulk_extend(pyoxigraph.Quad(_term(s), _term(p), _term(o), graph) for s, p, o in triples)
+    oxigraph.flush()
+    oxigraph.optimize()
+    del oxigraph
+
+
+def _term(term):
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return pyoxigraph.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return pyoxigraph.BlankNode(str(term))
+    if term.language:
+        return pyoxigraph.Literal(str(term), language=term.language)
+    if term.datatype:
+        return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
+    return pyoxigraph.Literal(str(term))
+
+
+def _entity_hashes(graphs: dict[URIRef, Graph | set]) -> dict[str, str]:
+    """A digest of every entity's statements across graphs, to tell what changed between builds."""
+    lines: dict[str, list[str]] = defaultdict(list)
+    for iri, graph in graphs.items():
+        for s, p, o in graph:
+            if isinstance(s, URIRef) and str(s).startswith(ID_BASE):
+                lines[str(s)].append(f"{iri} {p.n3()} {o.n3()}")
+    return {s: hashlib.sha1("\n".join(sorted(v)).encode()).hexdigest() for s, v in sorted(lines.items())}
+
+
+def _changes(previous: store.Generation | None, entities: dict[str, str]) -> dict:
+    if previous is None:
+        return {"previous": None, "added": len(entities), "removed": 0, "changed": 0}
+    try:
+        before = json.loads((previous.path / ENTITIES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"previous": previous.id, "added": None, "removed": None, "changed": None}
+    added = sorted(set(entities) - set(before))
+    removed = sorted(set(before) - set(entities))
+    changed = sorted(k for k in set(entities) & set(before) if entities[k] != before[k])
+    return {"previous": previous.id, "added": len(added), "removed": len(removed), "changed": len(changed),
+            "examples": {"added": added[:10], "removed": removed[:10], "changed": changed[:10]}}
+
+
+def _summary(partial, named, data, report, rejections, mapper, timings, changes, build_date, seconds):
+    classes = Counter()
+    for s, p, o in data:
+        if p == RDF.type:
+            classes[_local(o)] += 1
+    return {
+        "generation": partial.id,
+        "build_date": build_date.isoformat(),
+        "duration_s": round(seconds, 3),
+        "graphs": {str(iri): len(g) for iri, g in sorted(named.items())},
+        "triples": sum(len(g) for g in named.values()),
+        "entities_per_class": dict(sorted(classes.items())),
+        "violations": len(report.violations),
+        "warnings": len(report.warnings),
+        "warning_examples": [w.describe() for w in report.warnings[:5]],
+        "rejections": len(rejections),
+        "rejected_records": len({(r.source, r.location.record) for r in rejections if r.whole_record}),
+        "notes": len(mapper.notes),
+        "merged_models": len(mapper.resolver.merge_report("model")["merged"]),
+        "inferred_triples": len(named[provenance.INFERRED_GRAPH]),
+        "models_with_derived_topic": len({s for s, p, _ in named[provenance.INFERRED_GRAPH] if p == BM.relatedTopic}),
+        "changes": changes,
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "timings_s": timings,
+    }
+
+
+def _local(iri) -> str:
+    text = str(iri)
+    for separator in ("#", "/"):
+        if separator in text:
+            text = text.rsplit(separator, 1)[-1]
+    return text
+
+
+def _write_json(path: Path, value) -> None:
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

@@ -1,0 +1,126 @@
+"""The shipped sources, built end to end and read back with SPARQL."""
+
+import csv
+import json
+
+from ingest.adapters.registry import SOURCES
+from ontology import mint, normalise_key
+
+
+def test_build_publishes_a_generation_without_violations(shipped_build):
+    root, result = shipped_build
+    summary = result.summary
+    assert summary["violations"] == 0
+    assert (root / "current").resolve() == result.generation.path
+    assert summary["graphs"]["https://w3id.org/bmkg/graph/epoch-models"] > 10000
+    assert set(summary["graphs"]) >= {
+        "https://w3id.org/bmkg/graph/" + name
+        for name in ("epoch-models", "epoch-hardware", "bmlist", "curated", "ontology", "metadata")
+    }
+    on_disk = json.loads(result.generation.summary_path.read_text())
+    assert on_disk["triples"] == summary["triples"]
+
+
+def test_gpt3_parameters_and_organization(sparql):
+    rows = sparql("""
+        SELECT DISTINCT ?params ?org WHERE {
+          GRAPH <https://w3id.org/bmkg/graph/epoch-models> {
+            <https://w3id.org/bmkg/id/model/gpt-3-175b-davinci> bm:parameterCount ?params ; bm:developedBy ?o .
+          }
+          ?o rdfs:label ?org .
+        }""")
+    assert rows == [{"params": "175000000000", "org": "OpenAI"}]
+
+
+def test_a_tpu_trained_model_links_to_its_chip_and_the_chips_fp16_throughput(sparql):
+    rows = sparql("""
+        SELECT ?chip ?flops WHERE {
+          <https://w3id.org/bmkg/id/model/palm-540b> bm:trainingHardware ?chip .
+          ?chip a bm:TPU ; bm:fp16TensorFlopPerSecond ?flops .
+        }""")
+    assert [(r["chip"], float(r["flops"])) for r in rows] == [("https://w3id.org/bmkg/id/hardware/google-tpu-v4", 2.75e14)]
+
+
+def test_a_bmlist_only_model(sparql):
+    rows = sparql("""
+        SELECT ?g ?date ?params WHERE {
+          GRAPH ?g { ?m rdfs:label "CPM-2" ; bm:releaseDate ?date ; bm:parameterCount ?params }
+        }""")
+    assert rows == [{"g": "https://w3id.org/bmkg/graph/bmlist", "date": "2021-06-20", "params": "11000000000"}]
+    graphs = sparql("""SELECT DISTINCT ?g WHERE { GRAPH ?g { <https://w3id.org/bmkg/id/model/cpm-2> ?p ?o } }""")
+    asserted = {r["g"] for r in graphs} - {"https://w3id.org/bmkg/graph/curated", "https://w3id.org/bmkg/graph/inferred"}
+    assert asserted == {"https://w3id.org/bmkg/graph/bmlist"}
+
+
+def test_a_model_in_epoch_and_bmlist_has_one_iri_and_both_parameter_counts(sparql):
+    rows = sparql("""
+        SELECT ?g ?params WHERE {
+          GRAPH ?g { <https://w3id.org/bmkg/id/model/gpt-3-175b-davinci> bm:parameterCount ?params }
+        } ORDER BY ?g ?params""")
+    epoch = [r["params"] for r in rows if r["g"].endswith("/epoch-models")]
+    bmlist = sorted((r["params"] for r in rows if r["g"].endswith("/bmlist")), key=int)
+    assert epoch == ["175000000000"]
+    assert bmlist == ["1300000000", "2700000000", "6700000000", "13000000000", "175000000000"]
+    assert not sparql("SELECT ?p WHERE { <https://w3id.org/bmkg/id/model/gpt-3> ?p ?o }")
+
+
+def test_every_epoch_and_bmlist_record_is_in_the_graph_or_rejected(shipped_build, sparql):
+    _root, result = shipped_build
+    rejected = {(r.source, r.location.name) for r in result.rejections if r.whole_record}
+    in_graph = {r["label"] for r in sparql("""
+        SELECT ?label WHERE { GRAPH ?g { ?m a bm:Model ; rdfs:label ?label }
+          FILTER(?g IN (<https://w3id.org/bmkg/graph/epoch-models>, <https://w3id.org/bmkg/graph/bmlist>)) }""")}
+    with SOURCES["epoch-models"].default_path.open(encoding="utf-8") as handle:
+        epoch_names = [row["Model"].strip() for row in csv.DictReader(handle)]
+    bmlist_names = [item["name"].replace("\xa0", " ").strip()
+                    for item in json.loads(SOURCES["bmlist"].default_path.read_text(encoding="utf-8"))[1:]]
+    assert len(epoch_names) == 895 and len(bmlist_names) == 159
+    missing = [(source, name) for source, names in (("epoch-models", epoch_names), ("bmlist", bmlist_names))
+               for name in names if name not in in_graph and (source, name) not in rejected]
+    assert missing == []
+
+
+def test_rejections_name_file_record_field_and_reason(shipped_build):
+    _root, result = shipped_build
+    duplicates = [r for r in result.rejections if "duplicate" in r.reason]
+    # Epoch lists "DeepLabV3" and "DeepLabV3+" as different rows: both must survive.
+    assert not [r for r in duplicates if r.location.name in ("DeepLabV3", "PointNet")]
+    for rejection in result.rejections:
+        text = str(rejection)
+        assert rejection.location.file.name in text and rejection.reason in text
+
+
+def test_hardware_names_that_match_nothing_are_reported(shipped_build):
+    root, result = shipped_build
+    notes = json.loads((result.generation.path / "notes.json").read_text())
+    unmatched = {n["value"] for n in notes if n["field"] == "Training hardware"}
+    # The Epoch README: 5 of the 45 training-hardware names match no chip.
+    assert len(unmatched) == 5
+
+
+def test_graph_metadata_carries_provenance(sparql):
+    rows = sparql("""
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        PREFIX void: <http://rdfs.org/ns/void#>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?snapshot ?sha ?read ?rejected ?licence ?citation ?triples WHERE {
+          GRAPH <https://w3id.org/bmkg/graph/metadata> {
+            <https://w3id.org/bmkg/graph/epoch-models> bm:snapshotDate ?snapshot ; bm:inputSha256 ?sha ;
+                bm:recordsRead ?read ; bm:recordsRejected ?rejected ; dcterms:license ?licence ;
+                dcterms:bibliographicCitation ?citation ; void:triples ?triples ;
+                prov:wasGeneratedBy ?activity ; bm:mappingVersion ?version .
+          }
+        }""")
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["snapshot"] == "2025-02-24"
+    assert len(row["sha"]) == 64
+    assert row["read"] == "895"
+    assert row["licence"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert "Epoch AI" in row["citation"]
+
+
+def test_iris_are_minted_from_names_never_rows(sparql):
+    models = sparql("SELECT DISTINCT ?m WHERE { ?m a bm:Model }")
+    assert all(not r["m"].endswith(".") for r in models)
+    assert mint("model", "GPT-3 175B (davinci)") == mint("model", normalise_key("gpt-3 175b davinci"))
