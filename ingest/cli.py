@@ -17,7 +17,7 @@ from ingest.records import IngestError, SourceError
 from ontology import store
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-STAGES = ["read", "map", "validate", "reason", "write"]
+STAGES = ["read", "map", "validate", "reason", "write", "artefacts"]
 
 
 def _source_override(_ctx, _param, values: tuple[str, ...]) -> dict[str, Path]:

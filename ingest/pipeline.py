@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pyoxigraph
 from rdflib import RDF, BNode, Graph, URIRef
+from rdflib.compare import to_canonical_graph
 
-from ingest import provenance, reasoning
+from ingest import artefacts, provenance, reasoning
 from ingest.adapters.registry import SOURCES, Source
 from ingest.mapping import MAPPING_VERSION, Mapper
 from ingest.records import IngestError, Record, Rejection, SourceError
@@ -94,7 +95,9 @@ def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
             for source in inputs.sources:
                 graphs.setdefault(source.name, Graph())
         with stage("validate"):
-            ontology = validation.ontology_graph()
+            # Canonical blank-node labels make the ontology graph, and so the dumps,
+            # byte-identical from one build of the same inputs to the next.
+            ontology = to_canonical_graph(validation.ontology_graph())
             data = Graph()
             for graph in graphs.values():
                 data += graph
@@ -118,9 +121,14 @@ def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
                                     provenance.INFERRED_GRAPH: len(inference.triples)}, MAPPING_VERSION)
                 _write_store(partial.oxigraph, named)
                 entities = _entity_hashes(named)
+            with stage("artefacts"):
+                dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR)
+                artefacts.write_docs(partial.path / artefacts.DOCS_DIR,
+                                     previous.path / artefacts.DOCS_DIR if previous else None)
             changes = _changes(previous, entities)
             summary = _summary(partial, named, data, report, rejections, mapper, timings,
                                changes, build_date, time.perf_counter() - started)
+            summary["dumps"] = dumps
             _write_json(partial.path / ENTITIES_FILE, entities)
             _write_json(partial.path / REJECTIONS_FILE, [r.as_dict() for r in rejections])
             _write_json(partial.path / MERGE_FILE, mapper.resolver.merge_report("model"))

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import reasonable
-from rdflib import OWL, RDF, XSD, Graph, Literal, URIRef
+from rdflib import OWL, RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
@@ -93,9 +93,12 @@ def materialise(data: Graph, ontology: Graph) -> Inference:
     derived |= {(o, inverse, s) for s, p, o in derived for inverse in inverses.get(p, ())}
     closure |= derived
 
+    # Kept: statements about bmkg entities that were not asserted. Memberships in
+    # anonymous classes (unions, restrictions) and owl:Thing say nothing to a user.
     inferred = {
         (s, p, o) for s, p, o in closure
-        if isinstance(s, URIRef) and str(s).startswith(ID_BASE) and o != OWL.Thing and (s, p, o) not in asserted
+        if isinstance(s, URIRef) and str(s).startswith(ID_BASE) and not isinstance(o, BNode)
+        and o != OWL.Thing and (s, p, o) not in asserted
     }
     return Inference(inferred, conflicts(closure, ontology), threshold)
 

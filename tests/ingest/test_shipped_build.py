@@ -1,6 +1,7 @@
 """The shipped sources, built end to end and read back with SPARQL."""
 
 import csv
+import datetime as dt
 import json
 
 from ingest.adapters.registry import SOURCES
@@ -124,3 +125,36 @@ def test_iris_are_minted_from_names_never_rows(sparql):
     models = sparql("SELECT DISTINCT ?m WHERE { ?m a bm:Model }")
     assert all(not r["m"].endswith(".") for r in models)
     assert mint("model", "GPT-3 175B (davinci)") == mint("model", normalise_key("gpt-3 175b davinci"))
+
+
+def test_a_second_build_of_the_same_inputs_is_identical(shipped_build, tmp_path):
+    import shutil
+
+    from ingest.pipeline import Inputs, build
+
+    root, first = shipped_build
+    copy = tmp_path / "store"
+    shutil.copytree(root, copy, symlinks=True)
+    second = build(copy, Inputs.shipped(), dt.date(2026, 11, 27))
+    assert second.summary["changes"] == {"previous": first.generation.id, "added": 0, "removed": 0, "changed": 0,
+                                         "examples": {"added": [], "removed": [], "changed": []}}
+    assert [d["sha256"] for d in second.summary["dumps"]] == [d["sha256"] for d in first.summary["dumps"]]
+    assert second.generation.id != first.generation.id
+
+
+def test_dumps_hold_every_graph_and_parse(shipped_build):
+    import gzip
+
+    from rdflib import Dataset, Graph
+
+    _root, result = shipped_build
+    folder = result.generation.path / "dumps"
+    index = json.loads((folder / "index.json").read_text())
+    assert {d["file"] for d in index} >= {"bmkg.nq.gz", "epoch-models.ttl.gz", "inferred.ttl.gz", "ontology.ttl.gz"}
+    for entry in index:
+        assert (folder / entry["file"]).stat().st_size == entry["bytes"]
+    dataset = Dataset()
+    dataset.parse(data=gzip.decompress((folder / "bmkg.nq.gz").read_bytes()), format="nquads")
+    assert len(list(dataset.quads())) == sum(result.summary["graphs"].values())
+    curated = Graph().parse(data=gzip.decompress((folder / "curated.ttl.gz").read_bytes()), format="turtle")
+    assert len(curated) == result.summary["graphs"]["https://w3id.org/bmkg/graph/curated"]

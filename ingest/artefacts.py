@@ -1,0 +1,63 @@
+"""Files a build publishes beside its store: dumps and the ontology's HTML documentation.
+
+Dumps are gzip files written with a fixed timestamp, so unchanged inputs give
+byte-identical dumps; ``dumps/index.json`` lists each file's size and sha256.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph
+
+from ontology import GRAPH_BASE, paths
+
+DUMPS_DIR = "dumps"
+DUMP_INDEX = "index.json"
+DOCS_DIR = "docs"
+DOCS_FILE = "ontology.html"
+DOCS_STAMP = "ontology.sha256"
+
+
+def write_dumps(oxigraph_dir: Path, out_dir: Path) -> list[dict]:
+    """All graphs as one N-Quads file, and each named graph as Turtle, gzipped."""
+    store = pyoxigraph.Store.read_only(str(oxigraph_dir))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    everything = store.dump(format=pyoxigraph.RdfFormat.N_QUADS)
+    files.append(_write(out_dir / "bmkg.nq.gz", everything, "all named graphs", "application/n-quads"))
+    for graph in sorted(store.named_graphs(), key=lambda g: g.value):
+        name = graph.value.removeprefix(GRAPH_BASE)
+        data = store.dump(format=pyoxigraph.RdfFormat.TURTLE, from_graph=graph,
+                          prefixes={"bm": "https://w3id.org/bmkg/ontology#", "id": "https://w3id.org/bmkg/id/"})
+        files.append(_write(out_dir / f"{name}.ttl.gz", data, graph.value, "text/turtle"))
+    (out_dir / DUMP_INDEX).write_text(json.dumps(files, indent=2) + "\n", encoding="utf-8")
+    return files
+
+
+def _write(path: Path, data: bytes, graph: str, media_type: str) -> dict:
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as handle:
+        handle.write(data)
+    content = path.read_bytes()
+    return {"file": path.name, "graph": graph, "media_type": media_type, "encoding": "gzip",
+            "bytes": len(content), "uncompressed_bytes": len(data), "sha256": hashlib.sha256(content).hexdigest()}
+
+
+def write_docs(out_dir: Path, previous: Path | None) -> Path:
+    """pyLODE documentation of the ontology; reused from ``previous`` when the ontology is unchanged."""
+    digest = hashlib.sha256(paths.ONTOLOGY.read_bytes()).hexdigest()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / DOCS_FILE
+    if previous is not None and (previous / DOCS_STAMP).is_file() \
+            and (previous / DOCS_STAMP).read_text().strip() == digest and (previous / DOCS_FILE).is_file():
+        shutil.copy(previous / DOCS_FILE, target)
+    else:
+        from ontology import generate  # pyLODE is slow to import; only when the docs must be made
+
+        generate.write_docs(out_dir)
+    (out_dir / DOCS_STAMP).write_text(digest + "\n", encoding="utf-8")
+    return target
