@@ -114,3 +114,32 @@ def test_specific_curated_facts(sparql, pattern):
     iri = lambda t: "<https://w3id.org/bmkg/id/" + t.removeprefix("id:").replace("\\/", "/") + ">"
     rows = sparql(f"SELECT ?g WHERE {{ GRAPH ?g {{ {iri(subject)} {predicate} {iri(obj)} }} }}")
     assert "https://w3id.org/bmkg/graph/curated" in {r["g"] for r in rows}
+
+
+def test_curated_arxiv_ids_agree_with_epochs_titles():
+    """An independent check of the curated arXiv ids: where Epoch links a model to the same
+    arXiv id, its Reference column must name the same paper."""
+    import csv
+    import difflib
+    import re
+
+    import yaml
+
+    from ingest.adapters.registry import DATA, SOURCES
+
+    curated = {p["id"].removeprefix("arxiv:"): p["title"]
+               for p in yaml.safe_load((DATA / "curated" / "publications.yaml").read_text(encoding="utf-8"))["publications"]
+               if str(p.get("id", "")).startswith("arxiv:")}
+    epoch = {}
+    with SOURCES["epoch-models"].default_path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for match in re.finditer(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", row["Link"]):
+                epoch.setdefault(match.group(1), row["Reference"])
+    # Papers whose arXiv title changed between versions: Epoch cites the first one.
+    renamed = {"1912.11370"}
+    shared = set(curated) & set(epoch) - renamed
+    assert len(shared) >= 50
+    words = lambda title: re.sub(r"[^a-z0-9 ]", "", title.lower())
+    disagree = [(i, curated[i], epoch[i]) for i in sorted(shared)
+                if difflib.SequenceMatcher(None, words(curated[i]), words(epoch[i])).ratio() < 0.75]
+    assert disagree == []
