@@ -145,13 +145,14 @@ class Mapper:
         ):
             for record in self.records.get(source, []):
                 handler(record)
-        for source, records in self.records.items():
-            if source.startswith("added-"):
-                for record in records:
+        for records in self.records.values():
+            for record in records:
+                if isinstance(record.get("graph"), Graph):
                     self._added(record)
         return dict(self.graphs)
 
     def _added(self, record: Record) -> None:
+        """Copy a record that carries a parsed graph (an added RDF file, the Wikidata links) into its source's graph."""
         graph = record.get("graph")
         self.graphs[record.source] += graph
         for subject in set(graph.subjects()):

@@ -70,7 +70,10 @@ def materialise(data: Graph, ontology: Graph) -> Inference:
     """
     asserted = set(data)
     reasoner = reasonable.PyReasoner()
-    reasoner.from_graph(list(asserted) + list(ontology))
+    # owl:sameAs links to other datasets (Wikidata) are a crosswalk for consumers;
+    # copying bmkg's statements onto the outside IRI would only make duplicates.
+    internal = [t for t in asserted if not (t[1] == OWL.sameAs and not str(t[2]).startswith(ID_BASE))]
+    reasoner.from_graph(internal + list(ontology))
     closure = {(_plain(s), _plain(p), _plain(o)) for s, p, o in reasoner.reason()}
     closure |= asserted
     by_predicate: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.adapters import bmlist, curated, epoch_hardware, epoch_models, rdf_file
+from ingest.adapters import bmlist, curated, epoch_hardware, epoch_models, rdf_file, wikidata
 from ingest.records import Record, Rejection
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -43,6 +43,16 @@ def _bmlist_snapshot(path: Path) -> str | None:
     return bmlist.snapshot_date(bmlist.read_document(path))
 
 
+def _wikidata_snapshot(path: Path) -> str | None:
+    """The day the linker last queried Wikidata, from the links file's provenance."""
+    links = path / wikidata.LINKS_FILE if path.is_dir() else path
+    if not links.is_file() or links.suffix == ".yaml":
+        return None
+    text = links.read_text(encoding="utf-8", errors="replace")
+    times = re.findall(r'"(\d{4}-\d{2}-\d{2})T[^"]*"\^\^xsd:dateTime', text)
+    return max(times) if times else None
+
+
 _EPOCH_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 _EPOCH_ATTRIBUTION = ("Data: Epoch AI, Notable AI Models and Machine Learning Hardware databases (epoch.ai), "
                       "CC BY 4.0")
@@ -64,6 +74,10 @@ SOURCES: dict[str, Source] = {
                "bmkg curated roadmap content", "https://w3id.org/bmkg/",
                "https://creativecommons.org/licenses/by/4.0/",
                "bmkg curated data, CC BY 4.0", lambda _path: None),
+        Source("wikidata", wikidata.read, DATA / "wikidata",
+               "Links from bmkg entities to Wikidata items", "https://www.wikidata.org/",
+               "https://creativecommons.org/licenses/by/4.0/",
+               "bmkg Wikidata links, CC BY 4.0; item identifiers from Wikidata (CC0)", _wikidata_snapshot),
     )
 }
 
