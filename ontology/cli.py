@@ -24,7 +24,33 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginGroup(click.Group):
+    """A group whose subcommands also come from the ``bmkg.commands`` entry points.
+
+    A plugin is imported only when its command runs (or help lists it), so a
+    quick command does not pay for the heavy imports of the others.
+    """
+
+    def _plugins(self) -> dict:
+        return {entry.name: entry for entry in entry_points(group="bmkg.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        entry = self._plugins().get(name)
+        if entry is None:
+            return None
+        try:
+            return entry.load()
+        except ImportError as error:
+            raise click.ClickException(f"command {name!r} could not be loaded: {error}") from error
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def main(verbose: int) -> None:
     """bmkg: the Big Model knowledge graph."""
@@ -111,15 +137,3 @@ def validate(files: tuple[Path, ...], build_date: dt.datetime | None) -> None:
     click.echo(f"{len(report.violations)} violations, {len(report.warnings)} warnings")
     sys.exit(EXIT_OK if report.conforms else EXIT_FAILED)
 
-
-def _add_plugin_commands() -> None:
-    for entry in entry_points(group="bmkg.commands"):
-        try:
-            command = entry.load()
-        except ImportError as error:
-            log.warning("bmkg: command %r could not be loaded: %s", entry.name, error)
-            continue
-        main.add_command(command, entry.name)
-
-
-_add_plugin_commands()

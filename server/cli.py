@@ -1,0 +1,217 @@
+"""``bmkg serve``: run the endpoint under gunicorn.
+
+gunicorn runs ``--workers`` web processes of ``--threads`` threads each, all
+forked from one app built before the fork (``preload_app``), so a bad store
+or setting fails once, here, with a one-line message and exit status 2.
+Each web process starts its pool of ``--query-workers`` killable query
+workers before it takes requests.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+log = logging.getLogger(__name__)
+
+EXIT_UNUSABLE = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"bmkg serve: {message}", err=True)
+    sys.exit(EXIT_UNUSABLE)
+
+
+def find_generation(root: Path):
+    """The current generation of the store at ``root``, or a clear one-line error and exit 2."""
+    from ontology import store
+
+    if not root.exists():
+        _fail(f"store directory {root} does not exist (build one with `bmkg build`, or pass --store)")
+    if not root.is_dir():
+        _fail(f"store path {root} is not a directory")
+    try:
+        generation = store.current(root)
+    except store.StoreError as error:
+        _fail(f"store {root} is damaged: {error}")
+    if generation is None:
+        _fail(f"store {root} has no published generation yet (run `bmkg build` first)")
+    return generation
+
+
+class StoreProbe:
+    """Opens the generation in a worker process, in the background, while the server loads.
+
+    Never in this process: RocksDB state in the gunicorn master would be
+    inherited by every forked web process.
+    """
+
+    def __init__(self, generation):
+        from server.executor import Executor
+
+        self.generation = generation
+        self._executor = Executor(1, generation=lambda: str(generation.oxigraph))
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="bmkg-store-probe")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._executor.start()
+        except Exception as error:  # reported by result()
+            self._error = error
+        finally:
+            self._executor.close(wait=True)
+
+    def result(self) -> None:
+        """Wait for the probe; exit 2 with one line if the store cannot be opened."""
+        self._thread.join()
+        if self._error is not None:
+            _fail(f"store {self.generation.oxigraph} cannot be opened: {' '.join(str(self._error).split())}")
+
+
+def _check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
+            _fail(f"address {host}:{port} {reason}")
+
+
+@click.command("serve")
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+              help="Store root (default: $BMKG_STORE, else ./store).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
+              help="Request threads per web process.")
+@click.option("--query-workers", type=click.IntRange(1, 64), default=None,
+              help="Killable query processes per web process [default: 2, or $BMKG_QUERY_WORKERS].")
+@click.option("--timeout-s", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Per-query timeout in seconds [default: 30, or $BMKG_TIMEOUT_S].")
+@click.option("--row-cap", type=click.IntRange(min=0), default=None,
+              help="Rows or triples per response, 0 for none [default: 10000, or $BMKG_ROW_CAP].")
+@click.option("--enable-updates", is_flag=True, default=None,
+              help="Allow SPARQL Update and Graph Store writes; needs $BMKG_UPDATE_TOKEN.")
+@click.option("--service-allow", "service_allow", multiple=True, metavar="HOST",
+              help="A host that SERVICE may call (repeatable; none by default).")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Allowed CORS origin for reads (repeatable; default '*'). Use --no-cors to turn CORS off.")
+@click.option("--no-cors", is_flag=True, default=False, help="Send no CORS headers.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log each request to stderr.")
+def serve(store_path, host, port, workers, threads, query_workers, timeout_s, row_cap, enable_updates,
+          service_allow, cors_origins, no_cors, access_log) -> None:
+    """Serve the store's current generation over the SPARQL 1.1 Protocol.
+
+    Settings not given as options come from BMKG_* environment variables
+    (see server/README.md). The token for writes is only read from
+    BMKG_UPDATE_TOKEN, so that it never shows in a process list.
+    """
+    from ontology import store
+
+    root = store.root_from_env(store_path)
+    generation = find_generation(root)
+    probe = StoreProbe(generation)  # runs while the imports below load
+    _check_port(host, port)
+
+    import gunicorn.app.base  # noqa: F401  (loaded now, in parallel with the probe)
+
+    from server import config
+    from server.app import create_app
+
+    overrides = {"STORE": str(root), "METRICS_SLOTS": workers + 1}
+    for key, value in (("QUERY_WORKERS", query_workers), ("TIMEOUT_S", timeout_s), ("ROW_CAP", row_cap),
+                       ("ENABLE_UPDATES", enable_updates)):
+        if value is not None:
+            overrides[key] = value
+    if service_allow:
+        overrides["SERVICE_ALLOWLIST"] = list(service_allow)
+    if no_cors:
+        overrides["CORS_ORIGINS"] = ""
+    elif cors_origins:
+        overrides["CORS_ORIGINS"] = list(cors_origins)
+    try:
+        app = create_app(overrides=overrides)
+    except (config.ConfigError, store.StoreError) as error:
+        probe.result()
+        _fail(str(error))
+    probe.result()
+    runtime = app.extensions["bmkg"]
+    settings = runtime.settings
+    display = f"[{host}]" if ":" in host else host
+    banner = (f"bmkg serve: http://{display}:{port}/sparql  store {root}  generation {generation.id}"
+              f"  {'read-write (bearer token)' if settings.enable_updates else 'read-only'}")
+    _run_gunicorn(app, _options(runtime, host, port, workers, threads, access_log, banner))
+
+
+def _options(runtime, host: str, port: int, workers: int, threads: int, access_log: bool, banner: str) -> dict:
+    settings = runtime.settings
+    slots = runtime.metrics.slots
+
+    def pre_fork(server, worker):  # in the master, one process at a time: no race for slots
+        used = {getattr(w, "bmkg_slot", None) for w in server.WORKERS.values()}
+        worker.bmkg_slot = next((i for i in range(slots) if i not in used), None)
+
+    def post_fork(server, worker):
+        if worker.bmkg_slot is not None:
+            runtime.metrics.bind(worker.bmkg_slot)
+        else:
+            log.warning("no free metrics slot for web process %s; sharing slot 0", worker.pid)
+        try:
+            runtime.executor.start(wait=1)  # serve as soon as one worker is up; the rest follow
+        except Exception as error:  # the pool starts lazily on the first query instead
+            log.error("query workers did not start: %s", error)
+
+    def worker_exit(server, worker):
+        runtime.close()
+
+    def when_ready(server):
+        click.echo(banner, err=True)
+
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "preload_app": True,
+        # Heartbeat limit for a web process; requests themselves are bounded by the query timeout.
+        "timeout": int(settings.timeout_s + settings.write_lock_wait_s + 30),
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "limit_request_line": 8190,
+        "accesslog": "-" if access_log else None,
+        "errorlog": "-",
+        "loglevel": level if level in ("debug", "info", "warning", "error", "critical") else "warning",
+        "pre_fork": pre_fork,
+        "post_fork": post_fork,
+        "worker_exit": worker_exit,
+        "when_ready": when_ready,
+        "proc_name": "bmkg-serve",
+    }
+
+
+def _run_gunicorn(app, options: dict) -> None:
+    from gunicorn.app.base import BaseApplication  # imported here: `bmkg` loads this module for every command
+
+    class Gunicorn(BaseApplication):
+        """gunicorn, configured from a dict rather than its own command line."""
+
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Gunicorn().run()

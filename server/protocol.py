@@ -1,0 +1,344 @@
+"""The SPARQL 1.1 Protocol at ``/sparql``: queries, updates, and the service description.
+
+Requests are read strictly (SPARQL 1.1 Protocol section 2): query by GET,
+by a form POST or by a direct POST; update by a form POST or a direct POST.
+Parameters are decoded as UTF-8 and invalid bytes are an error, not replaced.
+A query runs in a killable worker (``server.executor``); the response is
+negotiated before it runs, so a 406 costs nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
+
+from flask import Blueprint, Response, g, request
+
+from server import lexer, negotiation, policy, responses
+from server.description import service_description
+from server.cache import Entry
+from server.executor import PoolBusy, QueryTimeout, WorkerFailed
+from server.responses import HTTPProblem
+from server.runtime import get_runtime
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("protocol", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+SINGLE = ("query", "update", "version")
+VERSIONS = ("1.1", "1.2")
+
+
+@dataclass
+class Operation:
+    kind: str  # "query" or "update"
+    text: str
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    using_graphs: list[str] = field(default_factory=list)
+    using_named_graphs: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+
+
+def decode_params(raw: bytes, where: str) -> dict[str, list[str]]:
+    """Percent-decode ``a=b&c=d`` strictly as UTF-8, keeping repeated names.
+
+    >>> decode_params(b"query=ASK%20%7B%7D&default-graph-uri=a&default-graph-uri=b", "URL")
+    {'query': ['ASK {}'], 'default-graph-uri': ['a', 'b']}
+    >>> decode_params(b"query=%FF", "URL")
+    Traceback (most recent call last):
+    ...
+    server.responses.HTTPProblem: the URL is not valid UTF-8 once percent-decoded
+    """
+    params: dict[str, list[str]] = {}
+    try:
+        for pair in raw.split(b"&"):
+            if not pair:
+                continue
+            name, _, value = pair.partition(b"=")
+            name = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8")
+            params.setdefault(name, []).append(unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HTTPProblem(400, f"the {where} is not valid UTF-8 once percent-decoded") from None
+    return params
+
+
+def _check_charset(media_type: str) -> None:
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower() not in ("utf-8", "utf8"):
+        raise HTTPProblem(415, f"{media_type} bodies must be UTF-8, not charset={charset}")
+
+
+def _check_version(params: dict[str, list[str]]) -> None:
+    versions = params.get("version", []) + ([request.mimetype_params["version"]] if "version" in request.mimetype_params else [])
+    if len(versions) > 1:
+        raise HTTPProblem(400, "give the version parameter at most once")
+    if versions and versions[0] not in VERSIONS:
+        raise HTTPProblem(400, f"unsupported SPARQL version {versions[0]!r}; this server speaks {', '.join(VERSIONS)}")
+
+
+def _single(params: dict[str, list[str]]) -> None:
+    for name in SINGLE:
+        if len(params.get(name, [])) > 1:
+            raise HTTPProblem(400, f"give the {name} parameter exactly once, not {len(params[name])} times")
+
+
+def read_operation() -> Operation | None:
+    """The operation a request carries, or None for a plain GET of the endpoint."""
+    url = decode_params(request.query_string, "URL")
+    _single(url)
+    if request.method in ("GET", "HEAD"):
+        if request.content_length:
+            raise HTTPProblem(400, "a GET request must not carry a body; POST the query instead")
+        if "update" in url:
+            raise HTTPProblem(400, "updates must be sent by POST (form or application/sparql-update), not GET")
+        if "query" not in url:
+            return None
+        _check_version(url)
+        return _operation("query", url["query"][0], url)
+    settings = get_runtime().settings
+    media = request.mimetype
+    if not request.content_type:
+        raise HTTPProblem(415, f"a POST needs a Content-Type: {FORM}, {QUERY} or {UPDATE}")
+    if media == FORM:
+        _check_charset(media)
+        body = decode_params(request.get_data(cache=False), "form body")
+        _single(body)
+        for name in ("query", "update"):
+            if name in url:
+                raise HTTPProblem(400, f"with a form POST, {name}= belongs in the body, not the URL")
+        if "query" in body and "update" in body:
+            raise HTTPProblem(400, "give either query or update, not both")
+        if "query" not in body and "update" not in body:
+            raise HTTPProblem(400, "the form has no query= or update= field")
+        merged = {name: url.get(name, []) + body.get(name, []) for name in set(url) | set(body)}
+        _single(merged)
+        _check_version(merged)
+        kind = "query" if "query" in body else "update"
+        return _operation(kind, body[kind][0], merged)
+    if media in (QUERY, UPDATE):
+        _check_charset(media)
+        kind = "query" if media == QUERY else "update"
+        if request.method == "QUERY" and kind == "update":
+            raise HTTPProblem(400, "the QUERY method cannot carry an update")
+        if "query" in url or "update" in url:
+            raise HTTPProblem(400, f"a direct {media} POST carries the {kind} in its body; drop query=/update= from the URL")
+        _check_version(url)
+        length = request.content_length or 0
+        if length > settings.max_query_length * 4:  # UTF-8 needs at most 4 bytes a character
+            raise _too_long(kind, length, "bytes")
+        try:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError:
+            raise HTTPProblem(400, f"the {kind} is not valid UTF-8") from None
+        return _operation(kind, text, url)
+    raise HTTPProblem(415, f"unsupported Content-Type {media!r}: use {FORM}, {QUERY} or {UPDATE}")
+
+
+def _operation(kind: str, text: str, params: dict[str, list[str]]) -> Operation:
+    settings = get_runtime().settings
+    if len(text) > settings.max_query_length:
+        raise _too_long(kind, len(text))
+    if request.method in ("GET", "HEAD") and len(text) > settings.max_get_query_length:
+        raise HTTPProblem(
+            414,
+            f"this query is {len(text)} characters long; GET takes at most {settings.max_get_query_length}."
+            f" Send it by POST instead, as a form field (Content-Type: {FORM}) or as the body"
+            f" (Content-Type: {QUERY}).",
+        )
+    return Operation(
+        kind,
+        text,
+        default_graphs=params.get("default-graph-uri", []),
+        named_graphs=params.get("named-graph-uri", []),
+        using_graphs=params.get("using-graph-uri", []),
+        using_named_graphs=params.get("using-named-graph-uri", []),
+        formats=params.get("format", []) + params.get("output", []),
+    )
+
+
+def _too_long(kind: str, length: int, unit: str = "characters") -> HTTPProblem:
+    limit = get_runtime().settings.max_query_length
+    return HTTPProblem(413, f"the {kind} is {length} {unit} long; this server takes at most {limit} characters")
+
+
+def base_iri() -> str:
+    """The base for relative IRIs: BASE_IRI if set, else this endpoint's URL."""
+    return get_runtime().settings.base_iri or request.base_url
+
+
+@bp.route("/sparql", methods=["GET", "POST", "QUERY"])
+def sparql() -> Response:
+    operation = read_operation()
+    if operation is None:
+        g.bmkg_endpoint = "description"
+        return service_description()
+    if operation.kind == "update":
+        g.bmkg_endpoint = "update"
+        g.bmkg_write = True
+        return run_update(operation)
+    g.bmkg_endpoint = "query"
+    return run_query(operation)
+
+
+def run_query(operation: Operation) -> Response:
+    runtime = get_runtime()
+    settings = runtime.settings
+    base = base_iri()
+    inspection = lexer.inspect(operation.text, base)
+    policy.check(inspection, settings.service_allowlist, update=False)
+    offered = negotiation.BY_FORM.get(inspection.form or "SELECT")
+    fmt = negotiation.by_name(operation.formats, offered) or negotiation.negotiate(request.headers.get("Accept"), offered)
+    protocol_dataset = bool(operation.default_graphs or operation.named_graphs)
+    default = operation.default_graphs if protocol_dataset else None
+    named = operation.named_graphs if protocol_dataset else None
+    # The endpoint's default graph is the union of all graphs, unless the
+    # protocol or the query (FROM, FROM NAMED) gives a dataset.
+    union = not protocol_dataset and not inspection.has_dataset
+    generation = runtime.generation()
+    key = (operation.text, base, union, tuple(default or ()), tuple(named or ()), fmt.key, settings.row_cap, generation.id)
+    cacheable = policy.cacheable(inspection)
+    tag = responses.etag(generation, *key) if cacheable else None
+    if tag and responses.not_modified(request, tag, generation):
+        runtime.metrics.inc("bmkg_not_modified_total")
+        response = Response(status=304)
+        return _query_headers(responses.validators(response, tag, generation))
+    entry = runtime.cache.get(key) if cacheable and runtime.cache is not None else None
+    if entry is not None:
+        runtime.metrics.inc("bmkg_cache_hits_total")
+    else:
+        job = runtime.query_job(operation.text, fmt.key, base=base, union=union, default=default, named=named,
+                                generation=generation)
+        started = time.perf_counter()
+        reply = run_job(job)
+        runtime.metrics.observe("bmkg_query_duration_seconds", time.perf_counter() - started)
+        if reply[0] != "ok":
+            raise job_error(reply)
+        body, meta = reply[1], reply[2]
+        headers = {}
+        if meta.get("truncated"):
+            headers["X-SPARQL-Truncated"] = "true"
+            runtime.metrics.inc("bmkg_rows_capped_total")
+        entry = Entry(body, fmt.media_type, headers)
+        if cacheable and runtime.cache is not None:
+            runtime.metrics.inc("bmkg_cache_misses_total")
+            runtime.cache.put(key, entry)
+    response = entry_response(entry)
+    if tag:
+        responses.validators(response, tag, generation)
+    return _query_headers(response)
+
+
+def entry_response(entry: Entry) -> Response:
+    """A response for a cached entry, reusing its compressed form when the client takes gzip."""
+    settings = get_runtime().settings
+    if len(entry.body) >= settings.gzip_min_bytes and responses.accepts_gzip():
+        if entry.gzipped is None:
+            entry.gzipped = responses.compress(entry.body)
+        response = Response(entry.gzipped, content_type=entry.content_type)
+        response.headers["Content-Encoding"] = "gzip"
+        responses.add_vary(response, "Accept-Encoding")
+    else:
+        response = Response(entry.body, content_type=entry.content_type)
+    for name, value in entry.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _query_headers(response: Response) -> Response:
+    cap = get_runtime().settings.row_cap
+    if cap:
+        response.headers["X-SPARQL-MaxRows"] = str(cap)
+    responses.add_vary(response, "Accept")
+    return response
+
+
+def run_job(job: dict) -> tuple:
+    runtime = get_runtime()
+    try:
+        return runtime.executor.run(job, runtime.settings.timeout_s)
+    except QueryTimeout as error:
+        runtime.metrics.inc("bmkg_query_timeouts_total")
+        log.warning("query stopped after %g s: %.200s", error.seconds, " ".join(job.get("query", "").split()))
+        raise HTTPProblem(504, f"{error}. Narrow the query (add LIMIT, filters, or fewer joins) and try again.") from None
+    except PoolBusy as error:
+        raise HTTPProblem(503, f"the server is busy ({error}); retry shortly", {"Retry-After": "5"}) from None
+    except WorkerFailed as error:
+        log.error("%s", error)
+        raise HTTPProblem(500, str(error)) from None
+
+
+def job_error(reply: tuple) -> HTTPProblem:
+    _, kind, message = reply
+    if kind == "syntax":
+        return HTTPProblem(400, f"SPARQL syntax error: {message}")
+    if kind == "format":
+        return HTTPProblem(406, message)
+    if kind in ("store", "busy"):
+        return HTTPProblem(503, message, {"Retry-After": "5"})
+    if kind == "not-found":
+        return HTTPProblem(404, message)
+    return HTTPProblem(500, f"the query failed: {message}")
+
+
+def authorize_write() -> None:
+    """Writes need ENABLE_UPDATES and the bearer token."""
+    settings = get_runtime().settings
+    if not settings.enable_updates:
+        raise HTTPProblem(403, "this endpoint is read-only: SPARQL Update and Graph Store writes are disabled")
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.update_token.encode()):
+        raise HTTPProblem(401, "writes need the server's bearer token (Authorization: Bearer ...)",
+                          {"WWW-Authenticate": 'Bearer realm="bmkg"'})
+
+
+def run_update(operation: Operation) -> Response:
+    runtime = get_runtime()
+    authorize_write()
+    base = base_iri()
+    inspection = lexer.inspect(operation.text, base)
+    using = operation.using_graphs or operation.using_named_graphs
+    if using and inspection.has_using:
+        raise HTTPProblem(400, "give the dataset either by using-graph-uri/using-named-graph-uri or by USING/WITH"
+                               " in the update, not both (SPARQL 1.1 Protocol 2.2.3)")
+    policy.check(inspection, runtime.settings.service_allowlist, update=True)
+    text = operation.text
+    if using:
+        try:
+            text = lexer.add_using(text, operation.using_graphs, operation.using_named_graphs)
+        except ValueError as error:
+            raise HTTPProblem(400, f"SPARQL syntax error: {error}") from None
+    reply = perform_write([{"kind": "update", "text": text, "base": base}], "the update")
+    if reply[0] != "ok":
+        raise job_error(reply)
+    return no_content(reply[1])
+
+
+def perform_write(actions: list[dict], what: str) -> tuple:
+    """Run a write job, turning a timeout, a busy pool or a dead worker into its HTTP problem."""
+    runtime = get_runtime()
+    try:
+        return runtime.write(actions)
+    except QueryTimeout as error:
+        runtime.metrics.inc("bmkg_query_timeouts_total")
+        raise HTTPProblem(504, f"{what} ran longer than the server's limit and was stopped; nothing was written "
+                               f"({error})") from None
+    except PoolBusy as error:
+        raise HTTPProblem(503, f"the server is busy ({error}); retry shortly", {"Retry-After": "5"}) from None
+    except WorkerFailed as error:
+        raise HTTPProblem(500, f"{error}; nothing was written") from None
+
+
+def no_content(generation_id: str) -> Response:
+    """The answer to a successful write: 204, naming the generation it made."""
+    response = Response(status=204)
+    response.headers.pop("Content-Type", None)
+    response.headers["X-BMKG-Generation"] = generation_id
+    return response

@@ -1,0 +1,119 @@
+"""A query worker: a long-lived process that the server can kill.
+
+pyoxigraph cannot interrupt a running query, so each query runs in one of
+these processes and the server kills the process when the query overruns.
+The worker opens the current store generation read-only, answers one job at a
+time over a pipe, and reopens the store when a job names a newer generation.
+
+Run as ``python -m server.worker READ_FD WRITE_FD PARENT_PID``. It imports
+only pyoxigraph and the standard library, so it is ready in about 0.1 s.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from server import results
+
+
+class _Worker:
+    def __init__(self, prefixes: dict[str, str]):
+        self.prefixes = prefixes
+        self.path: str | None = None
+        self.store: ox.Store | None = None
+
+    def open(self, path: str) -> ox.Store:
+        if path != self.path:
+            # Drop the old handle first: a generation a build has replaced may
+            # be deleted soon after, and nothing should keep reading it.
+            self.store = None
+            self.store = ox.Store.read_only(path)
+            self.path = path
+        return self.store
+
+    def query(self, job: dict) -> tuple:
+        try:
+            store = self.open(job["generation"])
+        except Exception as error:  # OSError, or RuntimeError for a damaged database
+            return ("error", "store", f"cannot open the store: {error}")
+        kwargs = {"base_iri": job.get("base")}
+        if job.get("default") is not None or job.get("named") is not None:
+            kwargs["default_graph"] = [_graph(g) for g in job.get("default") or []]
+            kwargs["named_graphs"] = [_graph(g) for g in job.get("named") or []]
+        elif job.get("union"):
+            kwargs["use_default_graph_as_union"] = True
+        started = time.perf_counter()
+        try:
+            result = store.query(job["query"], **kwargs)
+            body, truncated, rows = results.serialize(result, job["format"], job.get("cap", 0), self.prefixes)
+        except SyntaxError as error:
+            return ("error", "syntax", str(error))
+        except results.UnsupportedFormat as error:
+            return ("error", "format", str(error))
+        except Exception as error:  # pyoxigraph reports evaluation failures as OSError or ValueError
+            return ("error", "evaluation", f"{type(error).__name__}: {error}")
+        meta = {"truncated": truncated, "rows": rows, "seconds": time.perf_counter() - started}
+        return ("ok", body, meta)
+
+    def write(self, job: dict) -> tuple:
+        from server import writer  # imports the ontology package; only writers pay for it
+
+        return writer.apply(job)
+
+
+def _graph(iri: str):
+    return ox.NamedNode(iri)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when the server process exits."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker still exits when the pipe closes
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def main(argv: list[str]) -> int:
+    read_fd, write_fd, parent = (int(a) for a in argv[1:4])
+    _die_with_parent(parent)
+    inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
+    try:
+        init = inbox.recv()
+    except EOFError:
+        return 0
+    worker = _Worker(init.get("prefixes") or {})
+    if init.get("generation"):
+        try:
+            worker.open(init["generation"])
+        except Exception as error:  # OSError, or RuntimeError for a damaged database
+            outbox.send(("error", "store", f"cannot open the store: {error}"))
+            return 1
+    outbox.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = inbox.recv()
+        except EOFError:
+            return 0
+        op = job.get("op")
+        if op == "query":
+            reply = worker.query(job)
+        elif op == "write":
+            reply = worker.write(job)
+        else:
+            reply = ("error", "protocol", f"unknown job {op!r}")
+        outbox.send(reply)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
