@@ -87,6 +87,17 @@ class Runtime:
             "cap": self.settings.row_cap if cap is None else cap,
         }
 
+    def select(self, text: str, *, cap: int = 0) -> list[dict]:
+        """Run a SELECT for the server's own pages and APIs; rows are SPARQL JSON bindings.
+
+        Raises the executor's errors (QueryTimeout, PoolBusy, WorkerFailed), or
+        ValueError with the engine's message when the query fails.
+        """
+        reply = self.executor.run(self.query_job(text, "json", base=None, cap=cap), self.settings.timeout_s)
+        if reply[0] != "ok":
+            raise ValueError(str(reply[-1]))
+        return json.loads(reply[1])["results"]["bindings"]
+
     def write(self, actions: list[dict]) -> tuple:
         """Run a write in a worker; on success the new generation is current here at once."""
         job = {"op": "write", "root": str(self.root), "actions": actions,
