@@ -20,7 +20,7 @@ from rdflib.term import Node
 from ingest import values
 from ingest.identity import Resolver
 from ingest.records import FieldError, Location, Record, Rejection
-from ontology import BM, mint, normalise_key
+from ontology import BM, IRIError, mint, normalise_key
 
 MAPPING_VERSION = "1"
 SCHEME = mint("scheme", "roadmap")
@@ -390,6 +390,8 @@ class Mapper:
             return  # the mapping tables were read in pass 1
         try:
             handler(record)
+        except IRIError as error:
+            self.rejections.append(Rejection("curated", record.location, "key", record.get("key"), str(error)))
         except FieldError as error:
             self.rejections.append(Rejection("curated", record.location, error.field,
                                              record.get(error.field) if error.field else None, str(error)))

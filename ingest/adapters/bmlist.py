@@ -45,7 +45,8 @@ def read(path: Path, build_date: dt.date) -> Iterator[Record | Rejection]:
         raise SourceError(path, "the list holds no model records")
     seen: dict[str, int] = {}
     for index, item in enumerate(items, start=1):
-        name = values.clean_text(item.get("name", "")) if isinstance(item, dict) else ""
+        name = item.get("name") if isinstance(item, dict) else None
+        name = values.clean_text(name) if isinstance(name, str) else ""
         location = Location(path, f"item {index}", None, name or None)
         if not isinstance(item, dict):
             yield Rejection(SOURCE, location, None, item, "expected a JSON object for a model")

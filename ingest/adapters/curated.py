@@ -10,6 +10,7 @@ import yaml
 
 from ingest.adapters.tabular import read_text
 from ingest.records import Location, Record, Rejection, SourceError
+from ontology import normalise_key
 
 SOURCE = "curated"
 
@@ -37,6 +38,45 @@ SCHEMA: dict[str, tuple[set[str], set[str]]] = {
     "mappings": ({"table", "entries"}, set()),
 }
 SUBTOPIC_FIELDS = ({"key", "label"}, {"definition"})
+
+# The type each field must have; a value of another type rejects the record.
+_TEXT = {"key", "label", "title", "description", "definition", "part", "id", "url", "withdrawal_reason",
+         "modality", "licence", "homepage", "code_url", "name", "kind", "table", "category", "country", "status",
+         "size_source"}
+_TEXTS = {"topics", "publications", "concerns", "model_kinds", "aliases", "techniques", "developers", "kinds",
+          "datasets", "tasks", "benchmarks", "hardware"}
+_TEXT_OR_TEXTS = {"introduced_in", "source", "base_model"}
+_WHOLE = {"order", "year", "parameters", "moe_parameters"}
+_NUMBER = {"size_tokens", "size_bytes", "size_items", "training_compute_flop"}
+_FLAG = {"withdrawn", "knowledge"}
+
+
+def _type_problem(field: str, value) -> str | None:
+    """What is wrong with a field value's type, or None. Keys and names may be written as numbers."""
+    scalar = (str, int, float) if field in ("key", "name") else (str,)
+    if field in _TEXT and not (isinstance(value, scalar) and not isinstance(value, bool)):
+        return "expected text"
+    if field == "key" and not normalise_key(str(value)):
+        return "expected a key with letters or digits, such as mixture-of-experts"
+    if field in _TEXTS and not (isinstance(value, list) and all(isinstance(v, (str, int, float)) and
+                                                                not isinstance(v, bool) for v in value)):
+        return "expected a list of texts"
+    if field in _TEXT_OR_TEXTS and not (isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value))):
+        return "expected a text or a list of texts"
+    if field in _WHOLE and (isinstance(value, bool) or not isinstance(value, int)):
+        return "expected a whole number"
+    if field in _NUMBER and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return "expected a number"
+    if field in _FLAG and not isinstance(value, bool):
+        return "expected true or false"
+    if field == "date" and not isinstance(value, (str, dt.date)):
+        return "expected a date as YYYY-MM-DD"
+    if field == "entries" and not isinstance(value, dict):
+        return "expected a mapping"
+    if field == "subtopics" and not isinstance(value, list):
+        return "expected a list of subtopics"
+    return None
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -119,9 +159,11 @@ def _record(file: Path, section: str, index: int, item) -> Iterator[Record | Rej
 
 def _check_fields(item: dict, required: set[str], optional: set[str]) -> list[tuple[str, str]]:
     problems = [(f, "required field is missing or empty") for f in sorted(required)
-                if item.get(f) in (None, "", [])]
+                if item.get(f) in (None, "", [], {})]
     problems += [(f, f"unknown field (known: {', '.join(sorted(required | optional))})")
                  for f in sorted(set(item) - required - optional)]
+    problems += [(f, reason) for f in sorted(set(item) & (required | optional))
+                 if item[f] is not None and (reason := _type_problem(f, item[f]))]
     return problems
 
 
