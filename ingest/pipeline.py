@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import resource
 import time
 from collections import Counter, defaultdict
@@ -101,7 +102,7 @@ def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
             data = Graph()
             for graph in graphs.values():
                 data += graph
-            report = validation.validate(data, build_date, ontology=ontology)
+            report = validation.validate(data, build_date, ontology=ontology, jobs=min(2, os.cpu_count() or 1))
             if report.violations:
                 raise BuildFailed("SHACL validation", [_locate(f, mapper) for f in report.violations])
         with stage("reason"):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 from dataclasses import dataclass, field
 
 import pyshacl
-from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace
+from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace
 from rdflib.term import Node
 
 from ontology import paths
@@ -108,24 +109,107 @@ def validate(
     build_date: dt.date | None = None,
     shapes: Graph | None = None,
     ontology: Graph | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Validate ``data`` against the shapes, with the ontology's class hierarchy.
 
     The ontology is added to a copy of the data here rather than through
     pySHACL's ``ont_graph``, which copies the data graph once more.
-    ``data`` itself is never modified.
+    ``data`` itself is never modified. With ``jobs`` > 1 the node shapes are
+    split into groups of similar cost, validated in forked processes that share
+    the graphs copy-on-write.
     """
     shapes = shapes if shapes is not None else shapes_graph(build_date)
     ontology = ontology if ontology is not None else ontology_graph()
+    merged = data + ontology
+    groups = _shape_groups(shapes, merged, jobs)
+    if len(groups) <= 1:
+        return Report(_run(merged, shapes, None))
+    global _SHARED
+    _SHARED = (merged, shapes)
+    context = multiprocessing.get_context("fork")
+    children = []
+    try:
+        for group in groups[1:]:
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_child, args=(send, group), daemon=True)
+            process.start()
+            send.close()
+            children.append((process, receive))
+        findings = _run(merged, shapes, groups[0])
+        for process, receive in children:
+            try:
+                outcome = receive.recv()
+            except EOFError:
+                raise RuntimeError(f"a SHACL validation process died (exit code {process.exitcode})") from None
+            if isinstance(outcome, BaseException):
+                raise outcome
+            findings += outcome
+            process.join()
+    finally:
+        _SHARED = None
+        for process, _receive in children:
+            if process.is_alive():
+                process.kill()
+    return Report(findings)
+
+
+_SHARED: tuple[Graph, Graph] | None = None
+
+
+def _child(send, group: list[Node]) -> None:
+    try:
+        send.send(_run(_SHARED[0], _SHARED[1], group))
+    except BaseException as error:  # report anything to the parent rather than die silently
+        send.send(RuntimeError(f"SHACL validation failed: {error}"))
+    finally:
+        send.close()
+
+
+def _run(data: Graph, shapes: Graph, group: list[Node] | None) -> list[Finding]:
     _conforms, results, _text = pyshacl.validate(
-        data + ontology,
+        data,
         shacl_graph=shapes,
         inference="none",
         allow_warnings=True,
         advanced=False,
         meta_shacl=False,
+        use_shapes=group,
     )
-    return Report(list(_findings(results)))
+    return list(_findings(results))
+
+
+def _shape_groups(shapes: Graph, data: Graph, jobs: int) -> list[list[Node]]:
+    """Node shapes in ``jobs`` groups of similar estimated cost (focus nodes x property shapes)."""
+    node_shapes = sorted(shapes.subjects(RDF.type, SH.NodeShape))
+    if jobs <= 1:
+        return [node_shapes]
+    subclasses: dict[Node, set[Node]] = {}
+    for child, parent in data.subject_objects(RDFS.subClassOf):
+        subclasses.setdefault(parent, set()).add(child)
+
+    def members(cls: Node) -> int:
+        seen, todo, total = set(), [cls], 0
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            total += sum(1 for _ in data.subjects(RDF.type, current))
+            todo.extend(subclasses.get(current, ()))
+        return total
+
+    costs = []
+    for shape in node_shapes:
+        focus = sum(members(c) for c in shapes.objects(shape, SH.targetClass))
+        costs.append((focus * (1 + len(list(shapes.objects(shape, SH.property)))), shape))
+    groups: list[list[Node]] = [[] for _ in range(jobs)]
+    loads = [0] * jobs
+    for cost, shape in sorted(costs, key=lambda c: (-c[0], str(c[1]))):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(shape)
+        loads[lightest] += cost
+    return [g for g in groups if g]
 
 
 def _findings(results: Graph):

@@ -91,3 +91,13 @@ def test_build_date_is_the_date_maximum(ontology_graph):
     on_time = validation.validate(data, build_date=dt.date(2026, 11, 28), ontology=ontology_graph)
     assert [f.component for f in late.violations] == ["MaxInclusiveConstraintComponent"]
     assert on_time.conforms and not on_time.findings
+
+
+def test_parallel_validation_finds_the_same_results(shapes, ontology_graph):
+    data = Graph()
+    for path in VALID + INVALID:
+        data.parse(path)
+    serial = validation.validate(data, shapes=shapes, ontology=ontology_graph, jobs=1)
+    parallel = validation.validate(data, shapes=shapes, ontology=ontology_graph, jobs=2)
+    key = lambda f: (f.severity, str(f.focus), str(f.path), str(f.value), f.component)
+    assert serial.findings and sorted(map(key, parallel.findings)) == sorted(map(key, serial.findings))
