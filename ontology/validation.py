@@ -209,6 +209,10 @@ def _shape_groups(shapes: Graph, data: Graph, jobs: int) -> list[list[Node]]:
         lightest = loads.index(min(loads))
         groups[lightest].append(shape)
         loads[lightest] += cost
+    # pySHACL's use_shapes skips a named property shape that is not listed, even when
+    # a listed node shape points to it; it has no target, so listing it adds no work.
+    for group in groups:
+        group += sorted({p for shape in group for p in shapes.objects(shape, SH.property) if not isinstance(p, BNode)})
     return [g for g in groups if g]
 
 
