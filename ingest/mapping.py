@@ -439,11 +439,18 @@ class Mapper:
             triples.append((SKOS.definition, self._text(record.get("definition"))))
         triples += [(BM.hasTopic, t) for t in self._refs(record, "topics", "topic")]
         triples += [(BM.introducedIn, p) for p in self._refs(record, "introduced_in", "publication")]
-        triples += [(BM.developedBy, self._org(record, str(d))) for d in record.get("developers") or []]
+        triples += [(BM.developedBy, self._developer(record, str(d))) for d in record.get("developers") or []]
         for f, p in (("homepage", BM.homepage), ("code_url", BM.codeUrl)):
             if record.get(f):
                 triples.append((p, _uri(_checked_url(record.get(f), f))))
         return iri, triples
+
+    def _developer(self, record: Record, name: str) -> URIRef:
+        """A curated developer: an organisation some source names (by name or key) is
+        linked as it is; an unknown one is created with the name as its label."""
+        if self.resolver.known("org", name):
+            return self.resolver.iri("org", name)
+        return self._org(record, name)
 
     def _curated_parts(self, record: Record) -> None:
         part, triples = self._common(record, "part", BM.Part)
@@ -484,6 +491,7 @@ class Mapper:
 
     def _curated_techniques(self, record: Record) -> None:
         technique, triples = self._common(record, "technique", BM.Technique)
+        triples += [(BM.hasSubtopic, s) for s in self._refs(record, "subtopics", "subtopic")]
         self._add("curated", technique, record.location, triples)
 
     def _curated_systems(self, record: Record) -> None:
@@ -584,7 +592,7 @@ class Mapper:
         if record.get("training_compute_flop") is not None:
             triples.append((BM.trainingComputeFlop, _double(_positive(record.get("training_compute_flop"),
                                                                       "training_compute_flop"))))
-        triples += [(BM.developedBy, self._org(record, str(d))) for d in record.get("developers") or []]
+        triples += [(BM.developedBy, self._developer(record, str(d))) for d in record.get("developers") or []]
         triples += [(BM.usesTechnique, t) for t in self._refs(record, "techniques", "technique")]
         triples += [(BM.trainingDataset, d) for d in self._refs(record, "datasets", "dataset")]
         triples += [(BM.performsTask, t) for t in self._refs(record, "tasks", "task")]

@@ -97,11 +97,12 @@ def materialise(data: Graph, ontology: Graph) -> Inference:
     closure |= derived
 
     # Kept: statements about bmkg entities that were not asserted. Memberships in
-    # anonymous classes (unions, restrictions) and owl:Thing say nothing to a user.
+    # anonymous classes (unions, restrictions), owl:Thing and x owl:sameAs x say
+    # nothing to a user.
     inferred = {
         (s, p, o) for s, p, o in closure
         if isinstance(s, URIRef) and str(s).startswith(ID_BASE) and not isinstance(o, BNode)
-        and o != OWL.Thing and (s, p, o) not in asserted
+        and o != OWL.Thing and not (p == OWL.sameAs and o == s) and (s, p, o) not in asserted
     }
     return Inference(inferred, conflicts(closure, ontology), threshold)
 

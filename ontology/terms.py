@@ -96,6 +96,7 @@ class BM(DefinedNamespace):
     frontierModel: URIRef  # datatype property
     hardwareQuantity: URIRef  # datatype property
     hardwareUtilizationFraction: URIRef  # datatype property
+    hasSubtopic: URIRef  # object property
     hasTopic: URIRef  # object property
     homepage: URIRef  # datatype property
     implementedBy: URIRef  # object property
@@ -138,6 +139,7 @@ class BM(DefinedNamespace):
     releasePriceUsd: URIRef  # datatype property
     roadmapOrder: URIRef  # datatype property
     snapshotDate: URIRef  # datatype property
+    subtopicOf: URIRef  # object property
     taskPerformedBy: URIRef  # object property
     tdpWatts: URIRef  # datatype property
     techniqueUsedBy: URIRef  # object property

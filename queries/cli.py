@@ -63,14 +63,23 @@ def print_rows(names: list[str], rows: list[list[str]], fmt: str) -> None:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option("--list", "list_queries", is_flag=True, help="List the query library and exit.")
 @click.option("--param", "-p", "values", multiple=True, callback=_params, metavar="NAME=VALUE",
               help="A query parameter; repeat for several.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--asserted-only", is_flag=True, help="Leave out the inferred graph.")
 @click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), default=None)
-def query(name: str, values: dict[str, str], fmt: str, asserted_only: bool, store_path: Path | None) -> None:
+def query(name: str | None, list_queries: bool, values: dict[str, str], fmt: str, asserted_only: bool,
+          store_path: Path | None) -> None:
     """Run a library query by NAME, a .rq FILE, or - for standard input."""
+    if list_queries or name is None:
+        queries = library.library()
+        rows = [[q.name, q.title, ", ".join(f"{p.name}={p.default}" if p.default is not None else p.name
+                                            for p in q.parameters), "yes" if q.uses_inference else "no"]
+                for q in queries.values()]
+        print_rows(["name", "title", "parameters", "inference"], rows, fmt)
+        return
     try:
         if name == "-":
             named = library.NamedQuery("stdin", Path("-"), sys.stdin.read(), "standard input", "")

@@ -9,10 +9,11 @@ A query file starts with comment lines that describe it::
     # topics: language-model, evaluation
     # inference: yes
 
-Parameters are bound as typed RDF terms in a trailing VALUES clause, written
+Parameters are bound as typed RDF terms in a VALUES block, written
 from pyoxigraph terms (which escape themselves), never by splicing raw text into
 the query. pyoxigraph's own substitutions would need every parameter in the
-projection.
+projection. The block sits first in the outermost WHERE group, so a parameter
+must appear there: a sub-SELECT does not see it unless it projects the variable.
 """
 
 from __future__ import annotations
