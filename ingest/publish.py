@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_MISMATCH, EXIT_UNUSABLE = 0, 1, 2
 METADATA_GRAPH = GRAPH_BASE + "metadata"
 AGENT = "bmkg-publish/0.1 (+https://w3id.org/bmkg/)"
+#: Triples per request. Virtuoso's SPARQL compiler runs out of parser stack near 5000 triples in one
+#: update; a Graph Store body is read by the engine's bulk parser and can be much larger.
+UPDATE_BATCH, GRAPH_STORE_BATCH = 1000, 10000
 #: Statuses worth one more try: the target was busy or a proxy gave up.
 RETRY_STATUSES = (502, 503, 504)
 
@@ -139,11 +142,11 @@ def batches(triples: Iterable[ox.Triple], size: int) -> Iterator[list[ox.Triple]
     then holds more than ``size``.
 
     >>> b = [ox.BlankNode(f"b{i}") for i in range(3)]
-    >>> p, x = ox.NamedNode("http://p"), ox.NamedNode("http://x")
+    >>> p, x = ox.NamedNode("p:"), ox.NamedNode("x:")
     >>> data = [ox.Triple(x, p, x), ox.Triple(b[0], p, b[1]), ox.Triple(x, p, b[2]),
     ...         ox.Triple(b[1], p, x), ox.Triple(x, p, ox.Literal("y"))]
-    >>> [len(batch) for batch in batches(data, 2)]
-    [2, 1, 2]
+    >>> [[f"{t.subject} {t.object}" for t in batch] for batch in batches(data, 2)]
+    [['<x:> <x:>', '<x:> "y"'], ['_:b0 _:b1', '_:b1 <x:>'], ['<x:> _:b2']]
     """
     ready: list[ox.Triple] = []
     parent: dict[ox.BlankNode, ox.BlankNode] = {}
@@ -261,8 +264,32 @@ class Client:
         if self.target.graph_store and self.target.user and self.target.auth == "digest":
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             passwords.add_password(None, self.target.graph_store, self.target.user, self.target.password or "")
-            handlers.append(urllib.request.HTTPDigestAuthHandler(passwords))
+            handlers.append(_SignedDigest(passwords))
         return urllib.request.build_opener(*handlers)
+
+    def sign_in(self, graph: str) -> None:
+        """With digest authentication, get the server's challenge by a request without a body.
+
+        A server may answer the unsigned first try of a large PUT with 401 and
+        close the connection while the body is still being sent (Virtuoso
+        does); once the challenge is known, every request goes out signed.
+        """
+        if not (self.target.graph_store and self.target.user and self.target.auth == "digest"):
+            return
+        base = self.target.graph_store
+        url = f"{base}{'&' if '?' in base else '?'}graph={urllib.parse.quote(graph, safe='')}"
+        request = urllib.request.Request(url, method="GET", headers={"Accept": "application/n-triples",
+                                                                     "User-Agent": AGENT})
+
+        def ask():
+            try:
+                with self._opener.open(request, timeout=self.target.timeout_s) as response:
+                    response.read()
+            except urllib.error.HTTPError as error:
+                if error.code != 404:  # a graph not there yet is fine
+                    raise
+
+        self._call(ask, base, "sign in to publish", graph)
 
     def _call(self, send, url: str, what: str, graph: str):
         """Run one request, retrying busy answers; failures become PublishError without secrets."""
@@ -278,6 +305,34 @@ class Client:
                     raise PublishError(f"could not {what} <{graph}> at {redact(url)}: {detail}") from None
                 log.info("retrying (%s) to %s <%s> at %s", detail, what, graph, redact(url))
                 time.sleep(0.5 * 2 ** (attempt - 1))
+
+
+class _SignedDigest(urllib.request.HTTPDigestAuthHandler):
+    """urllib's digest authentication, answering the last challenge up front.
+
+    urllib signs a request only after a 401; this handler keeps the challenge
+    and signs every later request before it is sent (urllib counts the nonce
+    uses), so request bodies are sent once.
+    """
+
+    def __init__(self, passwords):
+        super().__init__(passwords)
+        self.challenge: dict | None = None
+
+    def http_error_401(self, req, fp, code, msg, headers):
+        header = headers.get("www-authenticate", "")
+        if header[:7].lower() == "digest ":
+            self.challenge = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
+        return super().http_error_401(req, fp, code, msg, headers)
+
+    def http_request(self, req):
+        if self.challenge and not req.has_header("Authorization"):
+            signature = self.get_authorization(req, self.challenge)
+            if signature:
+                req.add_unredirected_header("Authorization", f"Digest {signature}")
+        return req
+
+    https_request = http_request
 
 
 def _describe(error: Exception) -> tuple[int | None, str]:
@@ -321,7 +376,7 @@ def _first_lines(text: str, limit: int = 400) -> str:
 
 
 class Publisher:
-    def __init__(self, target: Target, batch_size: int = 5000, on_batch=None):
+    def __init__(self, target: Target, batch_size: int = UPDATE_BATCH, on_batch=None):
         self.target = target
         self.batch_size = batch_size
         self.client = Client(target)
@@ -352,6 +407,7 @@ class Publisher:
             self.on_batch(graph, len(batch))
 
     def _by_graph_store(self, graph: str, triples: Iterable[ox.Triple], report: GraphReport) -> None:
+        self.client.sign_in(graph)
         method = "PUT"
         for batch in batches(triples, self.batch_size):
             self.client.graph_store(method, graph, ox.serialize(batch, format=ox.RdfFormat.N_TRIPLES))
@@ -392,8 +448,9 @@ def _http_url(_ctx, param, value):
               help="Bearer token instead of --user; prefer $BMKG_PUBLISH_TOKEN.")
 @click.option("--store", "store_path", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Store root whose current generation is published (default: $BMKG_STORE, else ./store).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True,
-              help="Triples per request.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help=f"Triples per request [default: {UPDATE_BATCH} by SPARQL Update, {GRAPH_STORE_BATCH} by the "
+                   "graph store protocol].")
 @click.option("--timeout-s", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
               help="Per request.")
 @click.option("--quiet", is_flag=True, help="Print only the result line.")
@@ -411,6 +468,7 @@ def publish(endpoint, update_endpoint, graph_store, user, password, auth, token,
     if password and not user:
         _stop("--password needs --user")
     target = Target(endpoint, update_endpoint, graph_store, user, password, token, auth, timeout_s)
+    batch_size = batch_size or (GRAPH_STORE_BATCH if graph_store else UPDATE_BATCH)
     root = store.root_from_env(store_path)
     try:
         generation = store.current(root)

@@ -4,8 +4,10 @@
 environment variables (or ``test_config`` instead, in tests), checks them,
 opens the store's current generation and registers one blueprint per
 concern: the protocol (``/sparql``), self-description (service description
-and ``/.well-known/void``), operations (``/healthz``, ``/metrics``) and,
-when writes are enabled, the Graph Store Protocol (``/store``).
+and ``/.well-known/void``), operations (``/healthz``, ``/metrics``),
+linked data and pages (``/id``, ``/page``, ``/data``, ``/ontology``, charts,
+dumps, ``/api/queries``) and, when writes are enabled, the Graph Store
+Protocol (``/store``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from server import config, description, graphstore, health, protocol, responses
+from server import api, charts, dumps, linkeddata, openapi, pages, web
 from server.negotiation import NotAcceptable
 from server.policy import Refused
 from server.responses import HTTPProblem
@@ -44,6 +47,11 @@ def create_app(test_config: Mapping | None = None, *, overrides: Mapping | None 
     app.register_blueprint(health.bp)
     if settings.enable_updates:
         app.register_blueprint(graphstore.bp)
+    # Linked data, pages, charts, dumps and the query API (server/README.md, "Linked data and pages").
+    for blueprint in (linkeddata.bp, pages.bp, charts.bp, dumps.bp, api.bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(openapi.bp)  # /openapi.json (server/openapi.py)
+    web.init_app(app)
 
     app.before_request(_start_clock)
     app.after_request(_cors)

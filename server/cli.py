@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 import sys
 import threading
@@ -109,19 +110,29 @@ def _check_port(host: str, port: int) -> None:
               help="Allowed CORS origin for reads (repeatable; default '*'). Use --no-cors to turn CORS off.")
 @click.option("--no-cors", is_flag=True, default=False, help="Send no CORS headers.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log each request to stderr.")
+@click.option("--backend", metavar="URL", default=None,
+              help="Answer from this external SPARQL 1.1 query endpoint instead of the store [$BMKG_BACKEND].")
+@click.option("--backend-update", metavar="URL", default=None,
+              help="The backend's SPARQL Update endpoint, for --enable-updates [$BMKG_BACKEND_UPDATE].")
 def serve(store_path, host, port, workers, threads, query_workers, timeout_s, row_cap, enable_updates,
-          service_allow, cors_origins, no_cors, access_log) -> None:
+          service_allow, cors_origins, no_cors, access_log, backend, backend_update) -> None:
     """Serve the store's current generation over the SPARQL 1.1 Protocol.
 
     Settings not given as options come from BMKG_* environment variables
     (see server/README.md). The token for writes is only read from
-    BMKG_UPDATE_TOKEN, so that it never shows in a process list.
+    BMKG_UPDATE_TOKEN, so that it never shows in a process list; the
+    backend's credentials only from BMKG_BACKEND_USER, BMKG_BACKEND_PASSWORD
+    or BMKG_BACKEND_TOKEN.
     """
     from ontology import store
 
     root = store.root_from_env(store_path)
-    generation = find_generation(root)
-    probe = StoreProbe(generation)  # runs while the imports below load
+    backend = backend or os.environ.get("BMKG_BACKEND") or None
+    if backend:
+        generation, probe = None, None  # no local store: the backend is checked once the app is built
+    else:
+        generation = find_generation(root)
+        probe = StoreProbe(generation)  # runs while the imports below load
     _check_port(host, port)
 
     import gunicorn.app.base  # noqa: F401  (loaded now, in parallel with the probe)
@@ -136,6 +147,10 @@ def serve(store_path, host, port, workers, threads, query_workers, timeout_s, ro
             overrides[key] = value
     if service_allow:
         overrides["SERVICE_ALLOWLIST"] = list(service_allow)
+    if backend:
+        overrides["BACKEND"] = backend
+    if backend_update:
+        overrides["BACKEND_UPDATE"] = backend_update
     if no_cors:
         overrides["CORS_ORIGINS"] = ""
     elif cors_origins:
@@ -143,13 +158,24 @@ def serve(store_path, host, port, workers, threads, query_workers, timeout_s, ro
     try:
         app = create_app(overrides=overrides)
     except (config.ConfigError, store.StoreError) as error:
-        probe.result()
+        if probe:
+            probe.result()
         _fail(str(error))
-    probe.result()
+    if probe:
+        probe.result()
     runtime = app.extensions["bmkg"]
     settings = runtime.settings
+    if settings.backend:
+        from server.backend import Backend, probe as probe_backend, redact
+
+        problem = probe_backend(Backend.from_settings(settings), min(settings.timeout_s, 10.0))
+        if problem:
+            _fail(f"backend {problem}")
+        source = f"backend {redact(settings.backend)}"
+    else:
+        source = f"store {root}  generation {generation.id}"
     display = f"[{host}]" if ":" in host else host
-    banner = (f"bmkg serve: http://{display}:{port}/sparql  store {root}  generation {generation.id}"
+    banner = (f"bmkg serve: http://{display}:{port}/sparql  {source}"
               f"  {'read-write (bearer token)' if settings.enable_updates else 'read-only'}")
     _run_gunicorn(app, _options(runtime, host, port, workers, threads, access_log, banner))
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULTS = {
     "STORE": None,  # store root; None: $BMKG_STORE or ./store (ontology.store.root_from_env)
@@ -32,6 +33,16 @@ DEFAULTS = {
     "BASE_IRI": None,  # base for relative IRIs; None: the endpoint's own URL
     "WRITE_LOCK_WAIT_S": 10.0,  # how long a write waits for a build to finish
     "METRICS_SLOTS": 1,  # web processes sharing the metrics (set by `bmkg serve`)
+    # A remote SPARQL 1.1 store instead of STORE (server/backend.py; README "Remote backend").
+    "BACKEND": None,  # its query endpoint URL; None: the embedded store
+    "BACKEND_UPDATE": None,  # its update endpoint URL, needed for ENABLE_UPDATES with a backend
+    "BACKEND_USER": None,  # HTTP authentication for the backend
+    "BACKEND_PASSWORD": None,  # environment only
+    "BACKEND_TOKEN": None,  # a bearer token instead of user and password; environment only
+    "BACKEND_AUTH": "basic",  # or "digest" (Virtuoso's /sparql-auth)
+    "BACKEND_VERSION": "build",  # what the cache/ETag token follows: "build" (the metadata graph) or "clock"
+    "BACKEND_CHECK_S": 30.0,  # how often the token is checked (build) or its window (clock); 0: never
+    "BACKEND_GRAPHS": [],  # the graphs whose union is the default graph; empty: read from the metadata graph
 }
 
 MIN_TOKEN_LENGTH = 16
@@ -61,6 +72,15 @@ class Settings:
     base_iri: str | None
     write_lock_wait_s: float
     metrics_slots: int
+    backend: str | None = None
+    backend_update: str | None = None
+    backend_user: str | None = None
+    backend_password: str | None = field(default=None, repr=False)
+    backend_token: str | None = field(default=None, repr=False)
+    backend_auth: str = "basic"
+    backend_version: str = "build"
+    backend_check_s: float = 30.0
+    backend_graphs: tuple[str, ...] = ()
 
 
 def _number(name: str, value, *, integer: bool, minimum: float, positive: bool = False):
@@ -107,6 +127,64 @@ def _list(name: str, value) -> tuple[str, ...]:
         if not isinstance(item, str):
             raise ConfigError(f"{name} items must be strings, not {item!r}")
     return tuple(i for i in items if i)
+
+
+def _url(name: str, value) -> str | None:
+    """An http(s) URL without credentials in it (they would show in logs and process lists)."""
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL, not {value!r}")
+    if parts.username or parts.password:
+        raise ConfigError(f"{name} must not carry credentials; set BMKG_BACKEND_USER and BMKG_BACKEND_PASSWORD"
+                          " (or BMKG_BACKEND_TOKEN) instead")
+    return value
+
+
+def _backend(c: Mapping, enable_updates: bool) -> dict:
+    """The BACKEND_* settings, checked together.
+
+    >>> _backend({**DEFAULTS, "BACKEND": "http://127.0.0.1:7878/query"}, False)["backend_check_s"]
+    30.0
+    >>> _backend({**DEFAULTS, "BACKEND": "http://u:p@host/sparql"}, False)
+    Traceback (most recent call last):
+    ...
+    server.config.ConfigError: BACKEND must not carry credentials; set BMKG_BACKEND_USER and BMKG_BACKEND_PASSWORD (or BMKG_BACKEND_TOKEN) instead
+    >>> _backend({**DEFAULTS, "BACKEND": "http://127.0.0.1:7878/query"}, True)
+    Traceback (most recent call last):
+    ...
+    server.config.ConfigError: ENABLE_UPDATES with a BACKEND needs BACKEND_UPDATE, the backend's SPARQL Update endpoint
+    """
+    backend = _url("BACKEND", c["BACKEND"])
+    update = _url("BACKEND_UPDATE", c["BACKEND_UPDATE"])
+    user, password, token = (None if c[k] in (None, "") else str(c[k])
+                             for k in ("BACKEND_USER", "BACKEND_PASSWORD", "BACKEND_TOKEN"))
+    auth = str(c["BACKEND_AUTH"] or "basic").strip().lower()
+    graphs = _list("BACKEND_GRAPHS", c["BACKEND_GRAPHS"])
+    if backend is None and (update or user or token or graphs):
+        raise ConfigError("BACKEND_UPDATE, BACKEND_USER, BACKEND_TOKEN and BACKEND_GRAPHS need BACKEND")
+    if backend and enable_updates and not update:
+        raise ConfigError("ENABLE_UPDATES with a BACKEND needs BACKEND_UPDATE, the backend's SPARQL Update endpoint")
+    version = str(c["BACKEND_VERSION"] or "build").strip().lower()
+    if version not in ("build", "clock"):
+        raise ConfigError(f"BACKEND_VERSION must be build or clock, not {c['BACKEND_VERSION']!r}")
+    if enable_updates:
+        version = "clock"  # writes through the server change data but not the build's metadata
+    if auth not in ("basic", "digest"):
+        raise ConfigError(f"BACKEND_AUTH must be basic or digest, not {c['BACKEND_AUTH']!r}")
+    if password and not user:
+        raise ConfigError("BACKEND_PASSWORD needs BACKEND_USER")
+    if user and token:
+        raise ConfigError("give either BACKEND_USER (and BACKEND_PASSWORD) or BACKEND_TOKEN, not both")
+    for graph in graphs:
+        if ":" not in graph or any(ch in graph for ch in ' <>"{}|^`\\'):
+            raise ConfigError(f"BACKEND_GRAPHS holds absolute IRIs, not {graph!r}")
+    return {
+        "backend": backend, "backend_update": update, "backend_user": user, "backend_password": password,
+        "backend_token": token, "backend_auth": auth, "backend_graphs": graphs, "backend_version": version,
+        "backend_check_s": float(_number("BACKEND_CHECK_S", c["BACKEND_CHECK_S"], integer=False, minimum=0)),
+    }
 
 
 def parse(config: Mapping) -> Settings:
@@ -169,4 +247,5 @@ def parse(config: Mapping) -> Settings:
         base_iri=base,
         write_lock_wait_s=float(_number("WRITE_LOCK_WAIT_S", c["WRITE_LOCK_WAIT_S"], integer=False, minimum=0)),
         metrics_slots=_number("METRICS_SLOTS", c["METRICS_SLOTS"], integer=True, minimum=1),
+        **_backend(c, enable_updates),
     )

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, g, request
 
 from server import lexer, negotiation, policy, responses
@@ -152,6 +153,12 @@ def _operation(kind: str, text: str, params: dict[str, list[str]]) -> Operation:
             f" Send it by POST instead, as a form field (Content-Type: {FORM}) or as the body"
             f" (Content-Type: {QUERY}).",
         )
+    for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
+        for value in params.get(name, []):
+            try:
+                ox.NamedNode(value)
+            except ValueError as error:
+                raise HTTPProblem(400, f"{name} {value!r} is not an IRI: {error}") from None
     return Operation(
         kind,
         text,
@@ -278,6 +285,10 @@ def job_error(reply: tuple) -> HTTPProblem:
     _, kind, message = reply
     if kind == "syntax":
         return HTTPProblem(400, f"SPARQL syntax error: {message}")
+    if kind == "rejected":  # a remote backend answered 4xx (server/backend.py)
+        return HTTPProblem(400, f"the backend store rejected the request: {message}")
+    if kind == "backend":  # a remote backend that bmkg cannot use as configured
+        return HTTPProblem(502, message)
     if kind == "format":
         return HTTPProblem(406, message)
     if kind in ("store", "busy"):

@@ -52,15 +52,24 @@ class Runtime:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.root = settings.store or store.root_from_env()
-        self.watcher = GenerationWatcher(self.root, settings.generation_check_s)
         self.metrics = Metrics(settings.metrics_slots)
         self.cache = ResultCache(settings.cache_bytes, settings.cache_entry_max_bytes) if settings.cache_bytes else None
-        self.executor = Executor(
-            settings.query_workers,
-            generation=lambda: str(self.generation().oxigraph),
-            prefixes=PREFIXES,
-            on_event=self._worker_event,
-        )
+        if settings.backend:
+            # A remote SPARQL store instead of the embedded one: same interfaces (server/backend.py).
+            from server.backend import Backend, BackendWatcher, RemoteExecutor
+
+            backend = Backend.from_settings(settings)
+            self.watcher = BackendWatcher(backend, settings.backend_check_s, settings.backend_version)
+            self.executor = RemoteExecutor(backend, self.watcher, settings.query_workers, prefixes=PREFIXES,
+                                           on_event=self._worker_event)
+        else:
+            self.watcher = GenerationWatcher(self.root, settings.generation_check_s)
+            self.executor = Executor(
+                settings.query_workers,
+                generation=lambda: str(self.generation().oxigraph),
+                prefixes=PREFIXES,
+                on_event=self._worker_event,
+            )
         self._stats: dict[str, Stats] = {}
         self._stats_lock = threading.Lock()
         self._write_lock = threading.Lock()
