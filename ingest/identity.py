@@ -69,9 +69,28 @@ class Resolver:
         sources = sorted(single)
         for i, first in enumerate(sources):
             for second in sources[i + 1:]:
-                candidates = single[second]
+                by_length: dict[int, list[str]] = defaultdict(list)
+                for candidate in single[second]:
+                    by_length[len(candidate)].append(candidate)
                 for key in sorted(single[first]):
+                    candidates = _within_length(key, by_length, threshold)
                     for match in difflib.get_close_matches(key, candidates, n=3, cutoff=threshold):
                         near.append({"keys": [key, match], "sources": [first, second],
                                      "similarity": round(difflib.SequenceMatcher(None, key, match).ratio(), 3)})
         return {"kind": kind, "merged": merged, "near_misses": near}
+
+
+def _within_length(key: str, by_length: dict[int, list[str]], cutoff: float) -> list[str]:
+    """The candidates whose length alone allows a similarity of ``cutoff`` with ``key``.
+
+    This is difflib's own first test (``real_quick_ratio``, an upper bound of the
+    ratio), applied per length rather than per candidate, so ``get_close_matches``
+    over these returns exactly what it returns over all candidates.
+
+    >>> _within_length("abcd", {2: ["xy"], 4: ["abce"], 5: ["abcde"], 9: ["abcdefghi"]}, 0.8)
+    ['abce', 'abcde']
+    """
+    size = len(key)
+    return [candidate for length, group in by_length.items()
+            if (2.0 * min(length, size) / (length + size) if length + size else 1.0) >= cutoff
+            for candidate in group]

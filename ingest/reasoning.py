@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 Triple = tuple[Node, Node, Node]
 
+# Terms used in per-triple loops, looked up once: rdflib's namespace attributes
+# (DefinedNamespace) check the name on every access, which cost seconds at x10.
+_TYPE, _SAME_AS, _THING = RDF.type, OWL.sameAs, OWL.Thing
+_STRING, _INTEGER = XSD.string, XSD.integer
+
 
 @dataclass
 class Inference:
@@ -72,7 +77,7 @@ def materialise(data: Graph, ontology: Graph) -> Inference:
     reasoner = reasonable.PyReasoner()
     # owl:sameAs links to other datasets (Wikidata) are a crosswalk for consumers;
     # copying bmkg's statements onto the outside IRI would only make duplicates.
-    internal = [t for t in asserted if not (t[1] == OWL.sameAs and not str(t[2]).startswith(ID_BASE))]
+    internal = [t for t in asserted if not (t[1] == _SAME_AS and not str(t[2]).startswith(ID_BASE))]
     reasoner.from_graph(internal + list(ontology))
     closure = {(_plain(s), _plain(p), _plain(o)) for s, p, o in reasoner.reason()}
     closure |= asserted
@@ -89,8 +94,9 @@ def materialise(data: Graph, ontology: Graph) -> Inference:
         derived |= {(x, prop, z) for x, y in by_predicate[first] for z in targets.get(y, ())}
 
     threshold = big_model_threshold(ontology)
-    models = {s for s, o in by_predicate[RDF.type] if o == BM.Model}
-    derived |= {(s, RDF.type, BM.BigModel) for s, o in by_predicate[BM.parameterCount]
+    model, big_model = BM.Model, BM.BigModel
+    models = {s for s, o in by_predicate[_TYPE] if o == model}
+    derived |= {(s, _TYPE, big_model) for s, o in by_predicate[BM.parameterCount]
                 if s in models and _is_integer(o) and int(o) >= threshold}
     inverses = _inverses(ontology)
     derived |= {(o, inverse, s) for s, p, o in derived for inverse in inverses.get(p, ())}
@@ -102,7 +108,7 @@ def materialise(data: Graph, ontology: Graph) -> Inference:
     inferred = {
         (s, p, o) for s, p, o in closure
         if isinstance(s, URIRef) and str(s).startswith(ID_BASE) and not isinstance(o, BNode)
-        and o != OWL.Thing and not (p == OWL.sameAs and o == s) and (s, p, o) not in asserted
+        and o != _THING and not (p == _SAME_AS and o == s) and (s, p, o) not in asserted
     }
     return Inference(inferred, conflicts(closure, ontology), threshold)
 
@@ -113,7 +119,7 @@ def conflicts(triples: set[Triple], ontology: Graph) -> list[str]:
     members_of: dict[Node, set[Node]] = defaultdict(set)
     values: dict[tuple[Node, Node], set[Node]] = defaultdict(set)
     for s, p, o in triples:
-        if p == RDF.type:
+        if p == _TYPE:
             members_of[o].add(s)
         elif p in functional:
             values[(s, p)].add(o)
@@ -139,13 +145,13 @@ def _inverses(ontology: Graph) -> dict[Node, set[Node]]:
 
 def _plain(term: Node) -> Node:
     # reasonable types plain literals as xsd:string; RDF 1.1 says they are the same.
-    if isinstance(term, Literal) and term.datatype == XSD.string:
+    if isinstance(term, Literal) and term.datatype == _STRING:
         return Literal(str(term))
     return term
 
 
 def _is_integer(value: Node) -> bool:
-    return isinstance(value, Literal) and value.datatype == XSD.integer
+    return isinstance(value, Literal) and value.datatype == _INTEGER
 
 
 def _local(iri: Node) -> str:
