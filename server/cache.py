@@ -1,13 +1,20 @@
 """An in-process LRU cache of serialised results, bounded in bytes.
 
 Keys include the store generation, so a new generation simply stops hitting
-the old entries, which then age out.
+the old entries, which then age out. A generation is read-only, so an entry
+is exact for as long as its key can be asked.
+
+``ResultCache.compute`` also single-flights misses: concurrent requests for
+a key that is being computed wait for that one computation instead of each
+running the query (without it, a burst of identical first requests all miss
+and all occupy query workers).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -21,6 +28,16 @@ class Entry:
 
     def __post_init__(self):
         self.size = len(self.body) + 200
+
+
+class _Flight:
+    """One computation in progress; waiters block on ``done``."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.entry: Entry | None = None
+        self.error: BaseException | None = None
+        self.waiters = 0
 
 
 class ResultCache:
@@ -42,6 +59,7 @@ class ResultCache:
         self._entries: OrderedDict[object, Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._flights: dict[object, _Flight] = {}
 
     def get(self, key) -> Entry | None:
         with self._lock:
@@ -63,6 +81,53 @@ class ResultCache:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.size
         return True
+
+    def compute(self, key, produce: Callable[[], Entry]) -> tuple[Entry, str]:
+        """The entry for ``key``, and how it was found: ``"hit"``, ``"shared"`` or ``"miss"``.
+
+        On a miss ``produce()`` runs in this thread while later callers for the
+        same key wait for it and share its entry, or its exception: the key
+        fixes the query, the dataset and the generation, so they would get
+        the same answer. An entry too large to keep is still shared.
+
+        >>> cache = ResultCache(max_bytes=1000, max_entry_bytes=800)
+        >>> cache.compute("k", lambda: Entry(b"x", "text/plain", {}))[1]
+        'miss'
+        >>> cache.compute("k", lambda: Entry(b"y", "text/plain", {}))
+        (Entry(body=b'x', content_type='text/plain', headers={}, gzipped=None, size=201), 'hit')
+        """
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry, "hit"
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+            else:
+                flight.waiters += 1
+        if not leader:
+            flight.done.wait()  # bounded: the leader's query is bounded by the query timeout
+            if flight.error is not None:
+                raise flight.error
+            return flight.entry, "shared"
+        try:
+            flight.entry = produce()
+            self.put(key, flight.entry)
+            return flight.entry, "miss"
+        except BaseException as error:
+            flight.error = error
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+    def waiting(self) -> int:
+        """How many callers are waiting for a computation that another one runs."""
+        with self._lock:
+            return sum(flight.waiters for flight in self._flights.values())
 
     def __len__(self) -> int:
         return len(self._entries)

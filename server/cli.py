@@ -109,13 +109,15 @@ def _check_port(host: str, port: int) -> None:
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
               help="Allowed CORS origin for reads (repeatable; default '*'). Use --no-cors to turn CORS off.")
 @click.option("--no-cors", is_flag=True, default=False, help="Send no CORS headers.")
+@click.option("--reuse-port/--no-reuse-port", default=hasattr(socket, "SO_REUSEPORT"), show_default=True,
+              help="Give each web process its own listening socket, so the kernel spreads connections over them.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log each request to stderr.")
 @click.option("--backend", metavar="URL", default=None,
               help="Answer from this external SPARQL 1.1 query endpoint instead of the store [$BMKG_BACKEND].")
 @click.option("--backend-update", metavar="URL", default=None,
               help="The backend's SPARQL Update endpoint, for --enable-updates [$BMKG_BACKEND_UPDATE].")
 def serve(store_path, host, port, workers, threads, query_workers, timeout_s, row_cap, enable_updates,
-          service_allow, cors_origins, no_cors, access_log, backend, backend_update) -> None:
+          service_allow, cors_origins, no_cors, reuse_port, access_log, backend, backend_update) -> None:
     """Serve the store's current generation over the SPARQL 1.1 Protocol.
 
     Settings not given as options come from BMKG_* environment variables
@@ -177,10 +179,11 @@ def serve(store_path, host, port, workers, threads, query_workers, timeout_s, ro
     display = f"[{host}]" if ":" in host else host
     banner = (f"bmkg serve: http://{display}:{port}/sparql  {source}"
               f"  {'read-write (bearer token)' if settings.enable_updates else 'read-only'}")
-    _run_gunicorn(app, _options(runtime, host, port, workers, threads, access_log, banner))
+    _run_gunicorn(app, _options(runtime, host, port, workers, threads, access_log, banner, reuse_port))
 
 
-def _options(runtime, host: str, port: int, workers: int, threads: int, access_log: bool, banner: str) -> dict:
+def _options(runtime, host: str, port: int, workers: int, threads: int, access_log: bool, banner: str,
+             reuse_port: bool = False) -> dict:
     settings = runtime.settings
     slots = runtime.metrics.slots
 
@@ -210,6 +213,10 @@ def _options(runtime, host: str, port: int, workers: int, threads: int, access_l
         "workers": workers,
         "worker_class": "gthread",
         "threads": threads,
+        # With one shared socket, a gthread process that wakes first accepts every keep-alive
+        # connection of a burst and the other processes idle. With SO_REUSEPORT each process
+        # binds its own socket and the kernel hashes connections over them.
+        "reuse_port": reuse_port,
         "preload_app": True,
         # Heartbeat limit for a web process; requests themselves are bounded by the query timeout.
         "timeout": int(settings.timeout_s + settings.write_lock_wait_s + 30),

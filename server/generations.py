@@ -11,6 +11,7 @@ finishes there while new requests move to the new one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import threading
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 class GenerationWatcher:
     def __init__(self, root: Path, interval: float = 0.0):
         self.root = Path(root)
+        self._link_path = str(self.root / store.CURRENT)  # read on every request: no Path arithmetic then
         self.interval = interval
         self._lock = threading.Lock()
         self._link: str | None = None
@@ -35,7 +37,7 @@ class GenerationWatcher:
 
     def _load(self) -> store.Generation | None:
         try:
-            self._link = os.readlink(self.root / store.CURRENT)
+            self._link = os.readlink(self._link_path)
         except OSError:
             self._link = None
         self._checked = time.monotonic()
@@ -47,7 +49,7 @@ class GenerationWatcher:
         if self.interval and not force and now - self._checked < self.interval:
             return self._current
         try:
-            link = os.readlink(self.root / store.CURRENT)
+            link = os.readlink(self._link_path)
         except OSError:
             link = None
         if link == self._link:
@@ -75,12 +77,20 @@ def last_modified(generation: store.Generation) -> dt.datetime:
     >>> last_modified(store.Generation(Path("/s/generations/20261127T101500123456Z")))
     datetime.datetime(2026, 11, 27, 10, 15, tzinfo=datetime.timezone.utc)
     """
-    try:
-        when = dt.datetime.strptime(generation.id, "%Y%m%dT%H%M%S%fZ")
-    except ValueError:
+    when = _from_id(generation.id)
+    if when is None:
         try:
             when = dt.datetime.fromtimestamp(generation.path.stat().st_mtime, dt.timezone.utc)
         except OSError:
             when = dt.datetime.now(dt.timezone.utc)
     # HTTP dates have whole seconds; comparisons with If-Modified-Since need the same.
     return when.replace(microsecond=0, tzinfo=dt.timezone.utc)
+
+
+@functools.lru_cache(maxsize=16)
+def _from_id(generation_id: str) -> dt.datetime | None:
+    # strptime costs about as much as the rest of a cache hit; ids repeat on every request.
+    try:
+        return dt.datetime.strptime(generation_id, "%Y%m%dT%H%M%S%fZ")
+    except ValueError:
+        return None

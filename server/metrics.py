@@ -19,6 +19,7 @@ COUNTERS = {
     "bmkg_query_timeouts_total": "Queries stopped by the query timeout.",
     "bmkg_cache_hits_total": "Query responses served from the result cache.",
     "bmkg_cache_misses_total": "Cacheable query responses that had to be computed.",
+    "bmkg_cache_shared_total": "Query responses that waited for an identical query already running (single flight).",
     "bmkg_not_modified_total": "Conditional requests answered 304 from the generation's ETag.",
     "bmkg_rows_capped_total": "Query responses cut at the row cap.",
     "bmkg_worker_restarts_total": "Query workers killed or lost and replaced.",

@@ -118,3 +118,37 @@ def test_stopping_the_server_stops_its_query_workers(live_servers, store_root):
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(alive(pid) for pid in workers)
+
+
+def listening_sockets(port: int) -> int:
+    """Listening TCP sockets on ``port`` (IPv4), from /proc/net/tcp."""
+    count = 0
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
+def test_reuse_port_is_passed_to_gunicorn(app):
+    from server.cli import _options
+
+    runtime = app.extensions["bmkg"]
+    assert _options(runtime, "127.0.0.1", 8000, 2, 4, False, "", reuse_port=True)["reuse_port"] is True
+    assert _options(runtime, "127.0.0.1", 8000, 2, 4, False, "", reuse_port=False)["reuse_port"] is False
+    assert "--reuse-port" in serve("--help").stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp") or not hasattr(socket, "SO_REUSEPORT"),
+                    reason="needs Linux SO_REUSEPORT and /proc/net/tcp")
+def test_with_reuse_port_each_web_process_listens_on_its_own_socket(live_servers, store_root):
+    spread = live_servers(store_root, "--workers", "2", "--reuse-port")
+    shared = live_servers(store_root, "--workers", "2", "--no-reuse-port")
+    assert listening_sockets(spread.port) == 2
+    assert listening_sockets(shared.port) == 1
+    for server in (spread, shared):
+        status, _, body = server.request("GET", "/sparql?query=ASK%7B%7D")
+        assert status == 200 and b"true" in body
