@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 
 from ingest import artefacts, provenance, reasoning
@@ -103,47 +103,62 @@ def _build(root: Path, inputs: Inputs, build_date: dt.date, started: float, timi
         previous = store.current(root)
         with stage("read"):
             records, rejections, facts = _read(inputs, build_date)
-        with stage("map"):
-            mapper = Mapper(records)
-            graphs = mapper.run()
-            rejections += mapper.rejections
-            for source in inputs.sources:
-                graphs.setdefault(source.name, Graph())
-        with stage("validate"):
-            # Canonical blank-node labels make the ontology graph, and so the dumps,
-            # byte-identical from one build of the same inputs to the next.
-            ontology = to_canonical_graph(validation.ontology_graph())
-            data = Graph()
-            for graph in graphs.values():
-                data += graph
-            report = validation.validate(data, build_date, ontology=ontology, jobs=min(2, os.cpu_count() or 1))
-            if report.violations:
-                raise BuildFailed("SHACL validation", [_locate(f, mapper) for f in report.violations])
-        with stage("reason"):
-            inference = reasoning.materialise(data, ontology)
-            if inference.conflicts:
-                raise BuildFailed("consistency", inference.conflicts)
         partial = store.start_generation(root)
         try:
-            with stage("write"):
-                named = {graph_iri(name): g for name, g in graphs.items()}
-                named[provenance.ONTOLOGY_GRAPH] = ontology
-                named[provenance.INFERRED_GRAPH] = inference.triples
+            with stage("map"):
+                mapper = Mapper(records)
+                graphs = mapper.run()
+                rejections += mapper.rejections
+                del records
+                mapper.records = {}  # read only by run(); at x100 the records take 0.5 GB
+                for source in inputs.sources:
+                    graphs.setdefault(source.name, Graph())
+                # Each source's graph goes to the store now, leaving only its figures; the
+                # union needed by the gate and the reasoner is then built from the graphs
+                # themselves rather than beside them (each rdflib copy costs ~1 KB a triple).
                 sources_facts = [_facts(s, inputs.paths[s.name], facts, rejections, graphs[s.name])
                                  for s in inputs.sources]
+                sizes = {graph_iri(name): len(g) for name, g in graphs.items()}
+                lexical: dict[tuple[str, str], str] = {}
+                _write_store(partial.oxigraph, {graph_iri(name): g for name, g in graphs.items()}, lexical,
+                             finish=False)
+                data = _union(list(graphs.values()))
+                del graphs
+                mapper.graphs.clear()
+                gc.collect()
+            with stage("validate"):
+                # Canonical blank-node labels make the ontology graph, and so the dumps,
+                # byte-identical from one build of the same inputs to the next.
+                ontology = to_canonical_graph(validation.ontology_graph())
+                report = validation.validate(data, build_date, ontology=ontology,
+                                             jobs=min(2, os.cpu_count() or 1), in_place=True)
+                if report.violations:
+                    raise BuildFailed("SHACL validation", [_locate(f, mapper) for f in report.violations])
+            with stage("reason"):
+                classes = Counter(_local(o) for o in data.objects(None, RDF.type))
+                prepared = reasoning.prepare(data, ontology)
+                _release(data)
+                del data
+                inference = prepared.run()
+                del prepared
+                if inference.conflicts:
+                    raise BuildFailed("consistency", inference.conflicts)
+            with stage("write"):
+                named = {provenance.ONTOLOGY_GRAPH: ontology, provenance.INFERRED_GRAPH: inference.triples}
                 named[provenance.METADATA_GRAPH] = provenance.describe(
                     sources_facts, {provenance.ONTOLOGY_GRAPH: len(ontology),
                                     provenance.INFERRED_GRAPH: len(inference.triples)}, MAPPING_VERSION)
-                _write_store(partial.oxigraph, named)
-                entities = _entity_hashes(named)
+                sizes.update((iri, len(g)) for iri, g in named.items())
+                _write_store(partial.oxigraph, named, lexical)
+                entities = _entity_hashes(partial.oxigraph, lexical)
             with stage("artefacts"):
                 dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR)
                 artefacts.write_docs(partial.path / artefacts.DOCS_DIR,
                                      previous.path / artefacts.DOCS_DIR if previous else None)
             changes = _changes(previous, entities)
             merges = mapper.resolver.merge_report("model")  # once: its near-miss search is quadratic
-            summary = _summary(partial, named, data, report, rejections, mapper, merges, timings,
-                               changes, build_date, time.perf_counter() - started)
+            summary = _summary(partial, sizes, inference.triples, classes, report, rejections, mapper, merges,
+                               timings, changes, build_date, time.perf_counter() - started)
             summary["dumps"] = dumps
             _write_json(partial.path / ENTITIES_FILE, entities)
             _write_json(partial.path / REJECTIONS_FILE, [r.as_dict() for r in rejections])
@@ -202,14 +217,65 @@ def _facts(source: Source, path: Path, facts, rejections: list[Rejection], graph
     )
 
 
-def _write_store(directory: Path, graphs: dict[URIRef, Graph | set]) -> None:
+def _write_store(directory: Path, graphs: dict[URIRef, Graph | set], lexical: dict[tuple[str, str], str],
+                 finish: bool = True) -> None:
+    """Add the graphs to the store in ``directory``; ``finish`` compacts it once all are in.
+
+    Oxigraph rewrites some typed literals in canonical form ("877000.0" as "877000");
+    ``lexical`` records rdflib's N3 of each one so that ``_entity_hashes`` sees the
+    statements as they were built.
+    """
+    typed: set[Literal] = set()
+
+    def convert(term):
+        if isinstance(term, Literal) and term.datatype is not None:
+            typed.add(term)
+        return _term(term)
+
     oxigraph = pyoxigraph.Store(str(directory))
     for iri, triples in sorted(graphs.items()):
         graph = pyoxigraph.NamedNode(str(iri))
-        oxigraph.bulk_extend(pyoxigraph.Quad(_term(s), _term(p), _term(o), graph) for s, p, o in triples)
+        oxigraph.bulk_extend(pyoxigraph.Quad(_term(s), _term(p), convert(o), graph) for s, p, o in triples)
     oxigraph.flush()
-    oxigraph.optimize()
+    if finish:
+        oxigraph.optimize()
     del oxigraph
+    lexical.update(_rewritten(typed))
+
+
+def _rewritten(literals: set[Literal]) -> dict[tuple[str, str], str]:
+    """rdflib's N3 of each literal whose form Oxigraph's store changes, by the stored form.
+
+    The canonical form is the store's own doing (a literal object keeps its text), so
+    it is read back from a scratch in-memory store.
+    """
+    literals = list(literals)
+    probe = pyoxigraph.Store()
+    predicate = pyoxigraph.NamedNode("urn:bmkg:probe")
+    probe.bulk_extend(pyoxigraph.Quad(pyoxigraph.NamedNode(f"urn:bmkg:{i}"), predicate, _term(literal))
+                      for i, literal in enumerate(literals))
+    found = {}
+    for s, _p, o, _g in probe.quads_for_pattern(None, None, None):
+        written = literals[int(s.value.rsplit(":", 1)[1])]
+        if o.value != str(written):
+            found[(o.value, o.datatype.value)] = written.n3()
+    return found
+
+
+def _union(graphs: list[Graph]) -> Graph:
+    """All ``graphs`` in one: the largest one, grown in place; the others are emptied."""
+    graphs = sorted(graphs, key=len, reverse=True)
+    union = graphs[0]
+    for graph in graphs[1:]:
+        union += graph
+        _release(graph)
+    return union
+
+
+def _release(graph: Graph) -> None:
+    """Free a memory-backed graph's triples now: its store and the graph refer to each
+    other, and the cycle would wait for a full collection, which gc.freeze() defers."""
+    graph.store.__init__()
 
 
 def _term(term):
@@ -225,14 +291,40 @@ def _term(term):
     return pyoxigraph.Literal(str(term))
 
 
-def _entity_hashes(graphs: dict[URIRef, Graph | set]) -> dict[str, str]:
-    """A digest of every entity's statements across graphs, to tell what changed between builds."""
-    lines: dict[str, list[str]] = defaultdict(list)
-    for iri, graph in graphs.items():
-        for s, p, o in graph:
-            if isinstance(s, URIRef) and str(s).startswith(ID_BASE):
-                lines[str(s)].append(f"{iri} {p.n3()} {o.n3()}")
-    return {s: hashlib.sha1("\n".join(sorted(v)).encode()).hexdigest() for s, v in sorted(lines.items())}
+def _entity_hashes(directory: Path, lexical: dict[tuple[str, str], str]) -> dict[str, str]:
+    """A digest of every entity's statements across graphs, to tell what changed between builds.
+
+    Read back from the store, one entity at a time, rather than gathered from the
+    graphs, which are gone by now; each statement is written as rdflib's N3.
+    """
+    oxigraph = pyoxigraph.Store.read_only(str(directory))
+    subjects = {s.value for s, _p, _o, _g in oxigraph.quads_for_pattern(None, None, None)
+                if isinstance(s, pyoxigraph.NamedNode) and s.value.startswith(ID_BASE)}
+    hashes = {}
+    for subject in sorted(subjects):
+        lines = sorted(f"{g.value} {_n3(p)} {_n3(o, lexical)}"
+                       for _s, p, o, g in oxigraph.quads_for_pattern(pyoxigraph.NamedNode(subject), None, None))
+        hashes[subject] = hashlib.sha1("\n".join(lines).encode()).hexdigest()
+    return hashes
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _n3(term, lexical: dict[tuple[str, str], str] | None = None) -> str:
+    """rdflib's N3 of a pyoxigraph term, in the lexical form it was written with."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value).n3()
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value).n3()
+    if term.language:
+        return Literal(term.value, lang=term.language, normalize=False).n3()
+    written = lexical.get((term.value, term.datatype.value)) if lexical else None
+    if written is not None:
+        return written
+    if term.datatype.value == _XSD_STRING:  # rdflib's plain literal; Oxigraph types it
+        return Literal(term.value, normalize=False).n3()
+    return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False).n3()
 
 
 def _changes(previous: store.Generation | None, entities: dict[str, str]) -> dict:
@@ -249,17 +341,14 @@ def _changes(previous: store.Generation | None, entities: dict[str, str]) -> dic
             "examples": {"added": added[:10], "removed": removed[:10], "changed": changed[:10]}}
 
 
-def _summary(partial, named, data, report, rejections, mapper, merges, timings, changes, build_date, seconds):
-    classes = Counter()
-    for s, p, o in data:
-        if p == RDF.type:
-            classes[_local(o)] += 1
+def _summary(partial, sizes, inferred, classes, report, rejections, mapper, merges, timings, changes,
+             build_date, seconds):
     return {
         "generation": partial.id,
         "build_date": build_date.isoformat(),
         "duration_s": round(seconds, 3),
-        "graphs": {str(iri): len(g) for iri, g in sorted(named.items())},
-        "triples": sum(len(g) for g in named.values()),
+        "graphs": {str(iri): n for iri, n in sorted(sizes.items())},
+        "triples": sum(sizes.values()),
         "entities_per_class": dict(sorted(classes.items())),
         "violations": len(report.violations),
         "warnings": len(report.warnings),
@@ -268,8 +357,8 @@ def _summary(partial, named, data, report, rejections, mapper, merges, timings, 
         "rejected_records": len({(r.source, r.location.record) for r in rejections if r.whole_record}),
         "notes": len(mapper.notes),
         "merged_models": len(merges["merged"]),
-        "inferred_triples": len(named[provenance.INFERRED_GRAPH]),
-        "models_with_derived_topic": len({s for s, p, _ in named[provenance.INFERRED_GRAPH] if p == BM.relatedTopic}),
+        "inferred_triples": len(inferred),
+        "models_with_derived_topic": len({s for s, p, _ in inferred if p == BM.relatedTopic}),
         "changes": changes,
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "timings_s": timings,

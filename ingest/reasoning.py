@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import reasonable
@@ -67,53 +68,172 @@ def big_model_threshold(ontology: Graph) -> int:
     return int(rows[0][0])
 
 
-def materialise(data: Graph, ontology: Graph) -> Inference:
-    """Derive every entailment about bmkg entities that is not already asserted.
+def materialise(data: Iterable[Triple], ontology: Graph) -> Inference:
+    """Derive every entailment about bmkg entities that is not already asserted."""
+    return prepare(data, ontology).run()
 
-    Works on Python sets and indexes rather than rdflib Graphs: adding tens of
-    thousands of triples to an in-memory Graph costs seconds.
+
+def prepare(data: Iterable[Triple], ontology: Graph) -> "Prepared":
+    """Encode ``data`` for the reasoner; the caller may then drop ``data`` before ``run``.
+
+    Reasoning at x100 held the data graph, its copy as a set and the reasoner's
+    closure as new rdflib terms (about 1 KB per triple) at once. Here the asserted
+    triples become integer ids, and the terms the reasoner need not understand
+    (entity IRIs and data literals, which no ontology axiom names) go to it as
+    short opaque IRIs: its output then costs a fraction of the memory and decodes
+    back to the original term objects.
     """
-    asserted = set(data)
-    reasoner = reasonable.PyReasoner()
-    # owl:sameAs links to other datasets (Wikidata) are a crosswalk for consumers;
-    # copying bmkg's statements onto the outside IRI would only make duplicates.
-    internal = [t for t in asserted if not (t[1] == _SAME_AS and not str(t[2]).startswith(ID_BASE))]
-    reasoner.from_graph(internal + list(ontology))
-    closure = {(_plain(s), _plain(p), _plain(o)) for s, p, o in reasoner.reason()}
-    closure |= asserted
-    by_predicate: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
-    for s, p, o in closure:
-        by_predicate[p].append((s, o))
-
-    derived: set[Triple] = set()
-    for prop, chain_list in ontology.subject_objects(OWL.propertyChainAxiom):
-        first, second = list(Collection(ontology, chain_list))
-        targets: dict[Node, list[Node]] = defaultdict(list)
-        for y, z in by_predicate[second]:
-            targets[y].append(z)
-        derived |= {(x, prop, z) for x, y in by_predicate[first] for z in targets.get(y, ())}
-
-    threshold = big_model_threshold(ontology)
-    model, big_model = BM.Model, BM.BigModel
-    models = {s for s, o in by_predicate[_TYPE] if o == model}
-    derived |= {(s, _TYPE, big_model) for s, o in by_predicate[BM.parameterCount]
-                if s in models and _is_integer(o) and int(o) >= threshold}
-    inverses = _inverses(ontology)
-    derived |= {(o, inverse, s) for s, p, o in derived for inverse in inverses.get(p, ())}
-    closure |= derived
-
-    # Kept: statements about bmkg entities that were not asserted. Memberships in
-    # anonymous classes (unions, restrictions), owl:Thing and x owl:sameAs x say
-    # nothing to a user.
-    inferred = {
-        (s, p, o) for s, p, o in closure
-        if isinstance(s, URIRef) and str(s).startswith(ID_BASE) and not isinstance(o, BNode)
-        and o != _THING and not (p == _SAME_AS and o == s) and (s, p, o) not in asserted
-    }
-    return Inference(inferred, conflicts(closure, ontology), threshold)
+    return Prepared(data, ontology)
 
 
-def conflicts(triples: set[Triple], ontology: Graph) -> list[str]:
+class Prepared:
+    def __init__(self, data: Iterable[Triple], ontology: Graph):
+        self.ontology = ontology
+        self.terms: list[Node] = []  # id -> term
+        self.known: dict[Node, int] = {}  # ids of the terms the reasoner sees as themselves
+        for triple in ontology:
+            for term in triple:
+                self._id(term)
+        opaque: dict[Node, int] = {}
+        self.asserted: set[int] = set()
+        self.internal: list[Triple] = []
+        for s, p, o in data:
+            ids = [self.known.get(term) for term in (s, p, o)]
+            for position, term in enumerate((s, p, o)):
+                if ids[position] is None:
+                    if _reasoner_reads(term):
+                        ids[position] = self._id(term)
+                    else:
+                        ids[position] = opaque.get(term)
+                        if ids[position] is None:
+                            ids[position] = opaque[term] = len(self.terms)
+                            self.terms.append(term)
+            key = _pack(*ids)
+            if key in self.asserted:
+                continue
+            self.asserted.add(key)
+            # owl:sameAs links to other datasets (Wikidata) are a crosswalk for consumers;
+            # copying bmkg's statements onto the outside IRI would only make duplicates.
+            if not (p == _SAME_AS and not str(o).startswith(ID_BASE)):
+                self.internal.append(tuple(self._encoded(i) for i in ids))
+
+    def _id(self, term: Node) -> int:
+        found = self.known.get(term)
+        if found is None:
+            found = self.known[term] = len(self.terms)
+            self.terms.append(term)
+        return found
+
+    def _encoded(self, i: int) -> Node:
+        term = self.terms[i]
+        return term if self.known.get(term) == i else URIRef(f"{_OPAQUE}{i:x}")
+
+    def _decoded(self, term: Node) -> int:
+        if isinstance(term, URIRef) and term.startswith(_OPAQUE):
+            return int(term[len(_OPAQUE):], 16)
+        return self._id(_plain(term))
+
+    def run(self) -> Inference:
+        ontology, T = self.ontology, self.terms
+        reasoner = reasonable.PyReasoner()
+        reasoner.from_graph(self.internal + list(ontology))
+        self.internal = []
+        output = reasoner.reason()
+        del reasoner
+
+        ident = self._id
+        type_, model, count = ident(_TYPE), ident(BM.Model), ident(BM.parameterCount)
+        chains = []
+        for prop, chain_list in ontology.subject_objects(OWL.propertyChainAxiom):
+            first, second = list(Collection(ontology, chain_list))
+            chains.append((ident(prop), ident(first), ident(second)))
+        # Only what later steps read is kept from the closure, indexed by predicate.
+        wanted = {p for _, first, second in chains for p in (first, second)} | {count}
+        by_predicate: dict[int, set[tuple[int, int]]] = {p: set() for p in wanted}
+        models: set[int] = set()
+        check = _Consistency(ontology, ident)
+        inferred: set[int] = set()
+        keep = self._keeper()
+
+        def visit(s: int, p: int, o: int, key: int) -> None:
+            if p in by_predicate:
+                by_predicate[p].add((s, o))
+            elif p == type_ and o == model:
+                models.add(s)
+            check.add(s, p, o)
+            if key not in self.asserted and keep(s, p, o):
+                inferred.add(key)
+
+        decode = self._decoded
+        # Popping frees each output triple once read: the list never coexists with its decoding.
+        while output:
+            s, p, o = output.pop()
+            s, p, o = decode(s), decode(p), decode(o)
+            visit(s, p, o, _pack(s, p, o))
+        for key in self.asserted:
+            visit(*_unpack(key), key)
+
+        derived: set[tuple[int, int, int]] = set()
+        for prop, first, second in chains:
+            targets: dict[int, list[int]] = defaultdict(list)
+            for y, z in by_predicate[second]:
+                targets[y].append(z)
+            derived |= {(x, prop, z) for x, y in by_predicate[first] for z in targets.get(y, ())}
+        threshold = big_model_threshold(ontology)
+        big_model = ident(BM.BigModel)
+        derived |= {(s, type_, big_model) for s, o in by_predicate[count]
+                    if s in models and _is_integer(T[o]) and int(T[o]) >= threshold}
+        inverses = {ident(a): {ident(b) for b in bs} for a, bs in _inverses(ontology).items()}
+        derived |= {(o, inverse, s) for s, p, o in derived for inverse in inverses.get(p, ())}
+        for s, p, o in derived:
+            visit(s, p, o, _pack(s, p, o))
+        triples = {(T[s], T[p], T[o]) for s, p, o in map(_unpack, inferred)}
+        return Inference(triples, check.problems(T), threshold)
+
+    def _keeper(self) -> Callable[[int, int, int], bool]:
+        """Kept: statements about bmkg entities. Memberships in anonymous classes (unions,
+        restrictions), owl:Thing and x owl:sameAs x say nothing to a user."""
+        T = self.terms
+        entity: dict[int, bool] = {}
+        thing, same_as = self._id(_THING), self._id(_SAME_AS)
+
+        def keep(s: int, p: int, o: int) -> bool:
+            is_entity = entity.get(s)
+            if is_entity is None:
+                term = T[s]
+                is_entity = entity[s] = isinstance(term, URIRef) and str(term).startswith(ID_BASE)
+            return is_entity and o != thing and not (p == same_as and o == s) and not isinstance(T[o], BNode)
+        return keep
+
+
+class _Consistency:
+    """Collects what the disjointness and functional axioms constrain, as ids."""
+
+    def __init__(self, ontology: Graph, ident: Callable[[Node], int]):
+        self.ontology = ontology
+        self.groups = []
+        for group in ontology.subjects(RDF.type, OWL.AllDisjointClasses):
+            self.groups.append(list(Collection(ontology, ontology.value(group, OWL.members))))
+        self.disjoint = {ident(c): c for classes in self.groups for c in classes}
+        self.functional = {ident(p) for p in ontology.subjects(RDF.type, OWL.FunctionalProperty)}
+        self.type = ident(_TYPE)
+        self.members_of: dict[int, set[int]] = defaultdict(set)
+        self.values: dict[tuple[int, int], set[int]] = defaultdict(set)
+
+    def add(self, s: int, p: int, o: int) -> None:
+        if p == self.type:
+            if o in self.disjoint:
+                self.members_of[o].add(s)
+        elif p in self.functional:
+            self.values[(s, p)].add(o)
+
+    def problems(self, T: list[Node]) -> list[str]:
+        members_of = {T[c]: {T[s] for s in members} for c, members in self.members_of.items()}
+        values = {(T[s], T[p]): {T[o] for o in v} for (s, p), v in self.values.items() if len(v) > 1}
+        return _problems(self.groups, members_of, values)
+
+
+def conflicts(triples: Iterable[Triple], ontology: Graph) -> list[str]:
     """Violations of disjointness and functional axioms, each naming the entities."""
     functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
     members_of: dict[Node, set[Node]] = defaultdict(set)
@@ -123,16 +243,47 @@ def conflicts(triples: set[Triple], ontology: Graph) -> list[str]:
             members_of[o].add(s)
         elif p in functional:
             values[(s, p)].add(o)
+    groups = [list(Collection(ontology, ontology.value(group, OWL.members)))
+              for group in ontology.subjects(RDF.type, OWL.AllDisjointClasses)]
+    return _problems(groups, members_of, values)
+
+
+def _problems(groups, members_of, values) -> list[str]:
     problems = []
-    for group in ontology.subjects(RDF.type, OWL.AllDisjointClasses):
-        classes = list(Collection(ontology, ontology.value(group, OWL.members)))
+    for classes in groups:
         for i, first in enumerate(classes):
             for second in classes[i + 1:]:
                 problems += [f"{entity} is both {_local(first)} and {_local(second)}, which are disjoint"
-                             for entity in sorted(members_of[first] & members_of[second])]
+                             for entity in sorted(members_of.get(first, set()) & members_of.get(second, set()))]
     problems += [f"{s} has {len(v)} values of functional property {_local(p)}: " + ", ".join(sorted(map(str, v)))
                  for (s, p), v in sorted(values.items()) if len(v) > 1]
     return problems
+
+
+# Ids of a triple's terms packed into one int: a set of these costs a third of a set of tuples.
+_BITS = 32
+_MASK = (1 << _BITS) - 1
+
+
+def _pack(s: int, p: int, o: int) -> int:
+    return (s << 2 * _BITS) | (p << _BITS) | o
+
+
+def _unpack(key: int) -> tuple[int, int, int]:
+    return key >> 2 * _BITS, (key >> _BITS) & _MASK, key & _MASK
+
+
+# An IRI scheme no source uses; the reasoner treats these as plain individuals.
+_OPAQUE = "x-bmkg:"
+_W3C = "http://www.w3.org/"
+
+
+def _reasoner_reads(term: Node) -> bool:
+    """Whether the reasoner must see ``term`` itself: W3C vocabulary it has rules for,
+    and xsd:string literals, which it merges with plain ones."""
+    if isinstance(term, URIRef):
+        return term.startswith(_W3C)
+    return isinstance(term, Literal) and term.datatype == _STRING
 
 
 def _inverses(ontology: Graph) -> dict[Node, set[Node]]:

@@ -101,3 +101,15 @@ def test_parallel_validation_finds_the_same_results(shapes, ontology_graph):
     parallel = validation.validate(data, shapes=shapes, ontology=ontology_graph, jobs=2)
     key = lambda f: (f.severity, str(f.focus), str(f.path), str(f.value), f.component)
     assert serial.findings and sorted(map(key, parallel.findings)) == sorted(map(key, serial.findings))
+
+
+def test_in_place_validation_finds_the_same_results_and_restores_the_data(shapes, ontology_graph):
+    data = Graph()
+    for path in VALID + INVALID:
+        data.parse(path)
+    before = set(data)
+    copied = validation.validate(data, shapes=shapes, ontology=ontology_graph)
+    lent = validation.validate(data, shapes=shapes, ontology=ontology_graph, in_place=True)
+    key = lambda f: (f.severity, str(f.focus), str(f.path), str(f.value), f.component)
+    assert copied.findings and sorted(map(key, lent.findings)) == sorted(map(key, copied.findings))
+    assert set(data) == before
