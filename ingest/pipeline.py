@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
 from ingest import artefacts, provenance, reasoning
@@ -119,8 +119,8 @@ def _build(root: Path, inputs: Inputs, build_date: dt.date, started: float, timi
                 sources_facts = [_facts(s, inputs.paths[s.name], facts, rejections, graphs[s.name])
                                  for s in inputs.sources]
                 sizes = {graph_iri(name): len(g) for name, g in graphs.items()}
-                lexical: dict[tuple[str, str], str] = {}
-                _write_store(partial.oxigraph, {graph_iri(name): g for name, g in graphs.items()}, lexical,
+                digests = EntityDigests()
+                _write_store(partial.oxigraph, {graph_iri(name): g for name, g in graphs.items()}, digests,
                              finish=False)
                 data = _union(list(graphs.values()))
                 del graphs
@@ -149,8 +149,8 @@ def _build(root: Path, inputs: Inputs, build_date: dt.date, started: float, timi
                     sources_facts, {provenance.ONTOLOGY_GRAPH: len(ontology),
                                     provenance.INFERRED_GRAPH: len(inference.triples)}, MAPPING_VERSION)
                 sizes.update((iri, len(g)) for iri, g in named.items())
-                _write_store(partial.oxigraph, named, lexical)
-                entities = _entity_hashes(partial.oxigraph, lexical)
+                _write_store(partial.oxigraph, named, digests)
+                entities = digests.hexdigests()
             with stage("artefacts"):
                 dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR)
                 artefacts.write_docs(partial.path / artefacts.DOCS_DIR,
@@ -217,49 +217,55 @@ def _facts(source: Source, path: Path, facts, rejections: list[Rejection], graph
     )
 
 
-def _write_store(directory: Path, graphs: dict[URIRef, Graph | set], lexical: dict[tuple[str, str], str],
+def _write_store(directory: Path, graphs: dict[URIRef, Graph | set], digests: "EntityDigests",
                  finish: bool = True) -> None:
-    """Add the graphs to the store in ``directory``; ``finish`` compacts it once all are in.
-
-    Oxigraph rewrites some typed literals in canonical form ("877000.0" as "877000");
-    ``lexical`` records rdflib's N3 of each one so that ``_entity_hashes`` sees the
-    statements as they were built.
-    """
-    typed: set[Literal] = set()
-
-    def convert(term):
-        if isinstance(term, Literal) and term.datatype is not None:
-            typed.add(term)
-        return _term(term)
-
+    """Add the graphs to the store in ``directory``, and their statements to ``digests``;
+    ``finish`` compacts the store once all graphs are in."""
     oxigraph = pyoxigraph.Store(str(directory))
     for iri, triples in sorted(graphs.items()):
         graph = pyoxigraph.NamedNode(str(iri))
-        oxigraph.bulk_extend(pyoxigraph.Quad(_term(s), _term(p), convert(o), graph) for s, p, o in triples)
+        oxigraph.bulk_extend(pyoxigraph.Quad(_term(s), _term(p), _term(o), graph)
+                             for s, p, o in digests.passing(iri, triples))
     oxigraph.flush()
     if finish:
         oxigraph.optimize()
     del oxigraph
-    lexical.update(_rewritten(typed))
 
 
-def _rewritten(literals: set[Literal]) -> dict[tuple[str, str], str]:
-    """rdflib's N3 of each literal whose form Oxigraph's store changes, by the stored form.
+class EntityDigests:
+    """A digest of every entity's statements across graphs, to tell what changed between builds.
 
-    The canonical form is the store's own doing (a literal object keeps its text), so
-    it is read back from a scratch in-memory store.
+    Each statement ("graph predicate object", in N3) is hashed on its own and the
+    hashes of an entity are added up, so the digest does not depend on the order
+    in which graphs and triples come, and it is taken while the triples are
+    written: the graphs are dropped early to save memory.
+
+    >>> a, b = EntityDigests(), EntityDigests()
+    >>> m, p = URIRef(ID_BASE + "model/m"), URIRef("urn:p")
+    >>> _ = list(a.passing(URIRef("urn:g"), [(m, p, URIRef("urn:x")), (m, p, URIRef("urn:y"))]))
+    >>> _ = list(b.passing(URIRef("urn:g"), [(m, p, URIRef("urn:y"))]))
+    >>> _ = list(b.passing(URIRef("urn:g"), [(m, p, URIRef("urn:x"))]))
+    >>> a.hexdigests() == b.hexdigests() and len(a.hexdigests()) == 1
+    True
     """
-    literals = list(literals)
-    probe = pyoxigraph.Store()
-    predicate = pyoxigraph.NamedNode("urn:bmkg:probe")
-    probe.bulk_extend(pyoxigraph.Quad(pyoxigraph.NamedNode(f"urn:bmkg:{i}"), predicate, _term(literal))
-                      for i, literal in enumerate(literals))
-    found = {}
-    for s, _p, o, _g in probe.quads_for_pattern(None, None, None):
-        written = literals[int(s.value.rsplit(":", 1)[1])]
-        if o.value != str(written):
-            found[(o.value, o.datatype.value)] = written.n3()
-    return found
+
+    _MODULUS = 1 << 160
+
+    def __init__(self):
+        self._sums: dict[str, int] = defaultdict(int)
+
+    def passing(self, graph: URIRef, triples):
+        """``triples``, unchanged, after adding those about bmkg entities to the digests."""
+        prefix = f"{graph} "
+        for triple in triples:
+            s, p, o = triple
+            if isinstance(s, URIRef) and s.startswith(ID_BASE):
+                line = f"{prefix}{p.n3()} {o.n3()}".encode()
+                self._sums[str(s)] += int.from_bytes(hashlib.sha1(line).digest(), "big")
+            yield triple
+
+    def hexdigests(self) -> dict[str, str]:
+        return {s: f"{total % self._MODULUS:040x}" for s, total in sorted(self._sums.items())}
 
 
 def _union(graphs: list[Graph]) -> Graph:
@@ -289,42 +295,6 @@ def _term(term):
     if term.datatype:
         return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
     return pyoxigraph.Literal(str(term))
-
-
-def _entity_hashes(directory: Path, lexical: dict[tuple[str, str], str]) -> dict[str, str]:
-    """A digest of every entity's statements across graphs, to tell what changed between builds.
-
-    Read back from the store, one entity at a time, rather than gathered from the
-    graphs, which are gone by now; each statement is written as rdflib's N3.
-    """
-    oxigraph = pyoxigraph.Store.read_only(str(directory))
-    subjects = {s.value for s, _p, _o, _g in oxigraph.quads_for_pattern(None, None, None)
-                if isinstance(s, pyoxigraph.NamedNode) and s.value.startswith(ID_BASE)}
-    hashes = {}
-    for subject in sorted(subjects):
-        lines = sorted(f"{g.value} {_n3(p)} {_n3(o, lexical)}"
-                       for _s, p, o, g in oxigraph.quads_for_pattern(pyoxigraph.NamedNode(subject), None, None))
-        hashes[subject] = hashlib.sha1("\n".join(lines).encode()).hexdigest()
-    return hashes
-
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def _n3(term, lexical: dict[tuple[str, str], str] | None = None) -> str:
-    """rdflib's N3 of a pyoxigraph term, in the lexical form it was written with."""
-    if isinstance(term, pyoxigraph.NamedNode):
-        return URIRef(term.value).n3()
-    if isinstance(term, pyoxigraph.BlankNode):
-        return BNode(term.value).n3()
-    if term.language:
-        return Literal(term.value, lang=term.language, normalize=False).n3()
-    written = lexical.get((term.value, term.datatype.value)) if lexical else None
-    if written is not None:
-        return written
-    if term.datatype.value == _XSD_STRING:  # rdflib's plain literal; Oxigraph types it
-        return Literal(term.value, normalize=False).n3()
-    return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False).n3()
 
 
 def _changes(previous: store.Generation | None, entities: dict[str, str]) -> dict:

@@ -1,7 +1,5 @@
 """The build's memory-saving steps keep results: encoded reasoning, early-written graphs, entity digests."""
 
-import hashlib
-
 import pyoxigraph
 import reasonable
 from rdflib import OWL, RDF, XSD, BNode, Graph, Literal, URIRef
@@ -74,19 +72,31 @@ def test_union_grows_the_largest_graph_and_empties_the_others():
     assert len(b) == 0
 
 
-def test_entity_digests_read_back_from_the_store_match_the_built_terms(tmp_path):
-    entity = URIRef(ID_BASE + "dataset/d")
+def test_entity_digests_are_taken_while_writing_and_ignore_order(tmp_path):
+    entity, other = URIRef(ID_BASE + "dataset/d"), URIRef("http://example.org/not-ours")
+    a, b = URIRef("https://w3id.org/bmkg/graph/a"), URIRef("https://w3id.org/bmkg/graph/b")
     first, second = Graph(), Graph()
-    first.add((entity, BM.datasetSizeItems, Literal(877000.0)))  # Oxigraph stores "877000"
+    first.add((entity, BM.datasetSizeItems, Literal(877000.0)))
     first.add((entity, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("D", lang="en")))
+    first.add((other, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("not an entity of ours")))
     second.add((entity, URIRef("http://www.w3.org/2004/02/skos/core#altLabel"), Literal('say "d"\nnow')))
     second.add((entity, BM.parameterCount, Literal(10, datatype=XSD.integer)))
-    graphs = {URIRef("https://w3id.org/bmkg/graph/a"): first, URIRef("https://w3id.org/bmkg/graph/b"): set(second)}
-    lexical: dict = {}
-    pipeline._write_store(tmp_path, {URIRef("https://w3id.org/bmkg/graph/a"): first}, lexical, finish=False)
-    pipeline._write_store(tmp_path, {URIRef("https://w3id.org/bmkg/graph/b"): set(second)}, lexical)
-    lines = sorted(f"{iri} {p.n3()} {o.n3()}" for iri, g in graphs.items() for _s, p, o in g)
-    expected = hashlib.sha1("\n".join(lines).encode()).hexdigest()
-    assert pipeline._entity_hashes(tmp_path, lexical) == {str(entity): expected}
-    stored = pyoxigraph.Store.read_only(str(tmp_path))
-    assert len(list(stored.quads_for_pattern(None, None, None))) == 4
+
+    in_two_steps = pipeline.EntityDigests()
+    pipeline._write_store(tmp_path / "one", {a: first}, in_two_steps, finish=False)
+    pipeline._write_store(tmp_path / "one", {b: set(second)}, in_two_steps)
+    reversed_order = pipeline.EntityDigests()
+    pipeline._write_store(tmp_path / "two", {b: second, a: set(reversed(list(first)))}, reversed_order)
+    digests = in_two_steps.hexdigests()
+    assert list(digests) == [str(entity)] and digests == reversed_order.hexdigests()
+    stored = pyoxigraph.Store.read_only(str(tmp_path / "one"))
+    assert len(list(stored.quads_for_pattern(None, None, None))) == 5  # the digests pass every triple on
+
+    # A statement moved to another graph, or a changed value, changes the digest.
+    changed_value = Graph()
+    for s, p, o in second:
+        changed_value.add((s, p, Literal(11, datatype=XSD.integer) if p == BM.parameterCount else o))
+    for name, graphs in (("moved", {a: first + second}), ("value", {a: first, b: changed_value})):
+        changed = pipeline.EntityDigests()
+        pipeline._write_store(tmp_path / name, graphs, changed)
+        assert changed.hexdigests()[str(entity)] != digests[str(entity)], name
