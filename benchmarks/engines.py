@@ -52,7 +52,15 @@ def post(connection: http.client.HTTPConnection, path: str, query: str) -> tuple
 
 
 def wait_ready(server: procs.Server, path: str, timeout_s: float) -> float:
-    """Seconds from the server's start until it answers a query with 200."""
+    """Seconds from the server's start until it answers a query with 200; stops the server if it never does."""
+    try:
+        return _wait_ready(server, path, timeout_s)
+    except BaseException:
+        server.stop()
+        raise
+
+
+def _wait_ready(server: procs.Server, path: str, timeout_s: float) -> float:
     deadline = server.started + timeout_s
     while time.perf_counter() < deadline:
         if not server.alive():
@@ -78,11 +86,7 @@ def start_bmkg(store_root: Path, logs: Path, *, cache: bool, timeout_s: float = 
     name = "bmkg-cache" if cache else "bmkg"
     server = procs.Server(name, [str(VENV_BIN / "bmkg"), "serve", "--store", str(store_root), "--host", "127.0.0.1",
                                  "--port", str(port)], port, logs / f"{name}-{port}.log", env=env, cwd=ROOT)
-    try:
-        ready = wait_ready(server, "/sparql", timeout_s)
-    except BaseException:
-        server.stop()
-        raise
+    ready = wait_ready(server, "/sparql", timeout_s)
     return Endpoint(name, server, "/sparql", ready)
 
 
@@ -117,11 +121,7 @@ def start_oxigraph(dump: Path, scratch: Path, logs: Path, timeout_s: float = 60)
     server = procs.Server("oxigraph", [str(binary), "serve-read-only", "--location", str(location),
                                        "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
                           port, logs / f"oxigraph-{port}.log")
-    try:
-        ready = wait_ready(server, "/query", timeout_s)
-    except BaseException:
-        server.stop()
-        raise
+    ready = wait_ready(server, "/query", timeout_s)
     return Endpoint("oxigraph", server, "/query", ready, setup)
 
 
@@ -155,11 +155,7 @@ def start_rdflib_endpoint(dump: Path, logs: Path, timeout_s: float = 900) -> End
     port = procs.free_port()
     server = procs.Server("rdflib-endpoint", [str(command), "serve", "--host", "127.0.0.1", "--port", str(port),
                                               str(dump)], port, logs / f"rdflib-endpoint-{port}.log")
-    try:
-        ready = wait_ready(server, "/", timeout_s)
-    except BaseException:
-        server.stop()
-        raise
+    ready = wait_ready(server, "/", timeout_s)
     # rdflib-endpoint parses the dump at start: that is its load time, reported as setup.
     return Endpoint("rdflib-endpoint", server, "/", ready, ready)
 
