@@ -2,7 +2,7 @@
 
 With ``--import-mode=importlib`` test modules cannot import this file, so
 everything they share is a fixture: ``token``, ``slow_query``,
-``publish_generation``, ``tiny`` (the tiny store's IRIs) and ``live_servers``.
+``publish_generation``, ``tiny`` (the tiny store's IRIs), ``shipped_client`` and ``live_servers``.
 """
 
 from __future__ import annotations
@@ -120,6 +120,15 @@ def make_app(store_root: Path):
     yield make
     for app in apps:
         app.extensions["bmkg"].close()
+
+
+@pytest.fixture(scope="module")
+def shipped_client(shipped_build):
+    """A test client over the store built from the shipped sources; one app per test module."""
+    root, _result = shipped_build
+    app = create_app({"TESTING": True, "STORE": str(root), "TIMEOUT_S": 30})
+    yield app.test_client()
+    app.extensions["bmkg"].close()
 
 
 @pytest.fixture

@@ -14,17 +14,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from queries import library
-from server.app import create_app
 
 RESULTS_XML = "{http://www.w3.org/2005/sparql-results#}"
-
-
-@pytest.fixture(scope="module")
-def client(shipped_build):
-    root, _result = shipped_build
-    app = create_app({"TESTING": True, "STORE": str(root), "TIMEOUT_S": 30})
-    yield app.test_client()
-    app.extensions["bmkg"].close()
 
 
 def direct(store, name: str, values: dict | None = None, asserted: bool = False) -> list[tuple]:
@@ -34,16 +25,16 @@ def direct(store, name: str, values: dict | None = None, asserted: bool = False)
     return sorted(tuple(row[n].value if row[n] is not None else "" for n in names) for row in result)
 
 
-def over_http(client, path: str) -> list[tuple]:
-    response = client.get(path, headers={"Accept": "application/sparql-results+json"})
+def over_http(shipped_client, path: str) -> list[tuple]:
+    response = shipped_client.get(path, headers={"Accept": "application/sparql-results+json"})
     assert response.status_code == 200, response.data
     body = response.get_json()
     names = body["head"]["vars"]
     return sorted(tuple(b[n]["value"] if n in b else "" for n in names) for b in body["results"]["bindings"])
 
 
-def test_the_listing_is_the_library_with_its_metadata(client):
-    response = client.get("/api/queries")
+def test_the_listing_is_the_library_with_its_metadata(shipped_client):
+    response = shipped_client.get("/api/queries")
     assert response.status_code == 200 and response.mimetype == "application/json"
     listed = {q["name"]: q for q in response.get_json()["queries"]}
     shipped = library.library()
@@ -58,59 +49,61 @@ def test_the_listing_is_the_library_with_its_metadata(client):
 
 
 @pytest.mark.parametrize("name", sorted(library.library()))
-def test_every_library_query_answers_as_the_cli_does(client, shipped_store, name):
-    assert over_http(client, f"/api/queries/{name}") == direct(shipped_store, name)
+def test_every_library_query_answers_as_the_cli_does(shipped_client, shipped_store, name):
+    assert over_http(shipped_client, f"/api/queries/{name}") == direct(shipped_store, name)
 
 
-def test_the_asserted_only_answer_leaves_inference_out(client, shipped_store):
+def test_the_asserted_only_answer_leaves_inference_out(shipped_client, shipped_store):
     inferring = [q for q in library.library().values() if q.uses_inference]
     assert len(inferring) >= 5
     differs = 0
     for query in inferring:
-        full = over_http(client, f"/api/queries/{query.name}")
-        asserted = client.get(f"/api/queries/{query.name}?asserted=true", headers={"Accept": "application/json"})
+        full = over_http(shipped_client, f"/api/queries/{query.name}")
+        asserted = shipped_client.get(f"/api/queries/{query.name}?asserted=true",
+                                      headers={"Accept": "application/json"})
         assert asserted.headers["X-BMKG-Dataset"] == "asserted"
-        rows = over_http(client, f"/api/queries/{query.name}?asserted=true")
+        rows = over_http(shipped_client, f"/api/queries/{query.name}?asserted=true")
         assert rows == direct(shipped_store, query.name, asserted=True), query.name
         differs += rows != full
     assert differs >= 3  # these queries need the reasoner: without it, most answer differently
-    assert client.get("/api/queries/model-neighbourhood?asserted=maybe").status_code == 400
+    assert shipped_client.get("/api/queries/model-neighbourhood?asserted=maybe").status_code == 400
 
 
-def test_parameters_bind_as_typed_terms(client, shipped_store):
-    by_label = over_http(client, "/api/queries/model-neighbourhood?model=GPT-4")
-    by_key = over_http(client, "/api/queries/model-neighbourhood?model=gpt-4")
-    by_iri = over_http(client, "/api/queries/model-neighbourhood?model=https://w3id.org/bmkg/id/model/gpt-4")
+def test_parameters_bind_as_typed_terms(shipped_client, shipped_store):
+    by_label = over_http(shipped_client, "/api/queries/model-neighbourhood?model=GPT-4")
+    by_key = over_http(shipped_client, "/api/queries/model-neighbourhood?model=gpt-4")
+    by_iri = over_http(shipped_client, "/api/queries/model-neighbourhood?model=https://w3id.org/bmkg/id/model/gpt-4")
     assert by_label == by_key == by_iri == direct(shipped_store, "model-neighbourhood", {"model": "GPT-4"})
-    assert by_label != over_http(client, "/api/queries/model-neighbourhood")  # the default is another model
-    threshold = over_http(client, "/api/queries/cross-organisation-derivatives?threshold=100000000000")
+    assert by_label != over_http(shipped_client, "/api/queries/model-neighbourhood")  # the default is another model
+    threshold = over_http(shipped_client, "/api/queries/cross-organisation-derivatives?threshold=100000000000")
     assert threshold == direct(shipped_store, "cross-organisation-derivatives", {"threshold": "100000000000"})
-    assert len(threshold) < len(over_http(client, "/api/queries/cross-organisation-derivatives"))
+    assert len(threshold) < len(over_http(shipped_client, "/api/queries/cross-organisation-derivatives"))
     # values never become query text
     for bad in ('1 } } ; DROP ALL #', "1e999999", "ten"):
-        response = client.get("/api/queries/cross-organisation-derivatives", query_string={"threshold": bad})
+        response = shipped_client.get("/api/queries/cross-organisation-derivatives", query_string={"threshold": bad})
         assert response.status_code == 400, bad
         assert b"threshold" in response.data
-    hostile = client.get("/api/queries/model-neighbourhood", query_string={"model": '"> } SELECT * { ?s ?p ?o }'})
+    hostile = shipped_client.get("/api/queries/model-neighbourhood",
+                                 query_string={"model": '"> } SELECT * { ?s ?p ?o }'})
     assert hostile.status_code == 400 and b"no model" in hostile.data
-    assert client.get("/api/queries/model-neighbourhood?modle=gpt-4").status_code == 400
-    assert client.get("/api/queries/model-neighbourhood?model=a&model=b").status_code == 400
-    assert client.get("/api/queries/no-such-question").status_code == 404
+    assert shipped_client.get("/api/queries/model-neighbourhood?modle=gpt-4").status_code == 400
+    assert shipped_client.get("/api/queries/model-neighbourhood?model=a&model=b").status_code == 400
+    assert shipped_client.get("/api/queries/no-such-question").status_code == 404
 
 
-def test_answers_come_in_every_format_the_endpoint_offers(client):
+def test_answers_come_in_every_format_the_endpoint_offers(shipped_client):
     path = "/api/queries/top-accelerators-per-topic"
-    rows = over_http(client, path)
-    xml = client.get(path, headers={"Accept": "application/sparql-results+xml"})
+    rows = over_http(shipped_client, path)
+    xml = shipped_client.get(path, headers={"Accept": "application/sparql-results+xml"})
     assert xml.mimetype == "application/sparql-results+xml"
     assert len(ET.fromstring(xml.data).findall(f"{RESULTS_XML}results/{RESULTS_XML}result")) == len(rows)
-    table = client.get(path + "?format=csv", headers={"Accept": "application/sparql-results+json"})
+    table = shipped_client.get(path + "?format=csv", headers={"Accept": "application/sparql-results+json"})
     assert table.mimetype == "text/csv" and len(list(csv.reader(io.StringIO(table.data.decode())))) == len(rows) + 1
-    tsv = client.get(path, headers={"Accept": "text/tab-separated-values"})
+    tsv = shipped_client.get(path, headers={"Accept": "text/tab-separated-values"})
     assert tsv.mimetype == "text/tab-separated-values" and len(tsv.data.decode().splitlines()) == len(rows) + 1
-    assert client.get(path + "?format=png", headers={"Accept": "text/csv"}).mimetype == "text/csv"
-    refused = client.get(path, headers={"Accept": "image/png"})
+    assert shipped_client.get(path + "?format=png", headers={"Accept": "text/csv"}).mimetype == "text/csv"
+    refused = shipped_client.get(path, headers={"Accept": "image/png"})
     assert refused.status_code == 406 and "Accept" in refused.headers["Vary"]
-    first = client.get(path)
+    first = shipped_client.get(path)
     assert json.loads(first.data)["results"]["bindings"] and "ETag" in first.headers
-    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert shipped_client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304

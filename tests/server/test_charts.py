@@ -24,16 +24,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 
 
-@pytest.fixture(scope="module")
-def client(shipped_build):
-    root, _result = shipped_build
-    app = create_app({"TESTING": True, "STORE": str(root), "TIMEOUT_S": 30})
-    yield app.test_client()
-    app.extensions["bmkg"].close()
-
-
-def rows(client, path: str) -> list[dict]:
-    response = client.get(path)
+def rows(shipped_client, path: str) -> list[dict]:
+    response = shipped_client.get(path)
     assert response.status_code == 200 and response.mimetype == "text/csv", path
     assert "attachment" in response.headers["Content-Disposition"]
     return list(csv.DictReader(io.StringIO(response.data.decode())))
@@ -57,8 +49,8 @@ def first_dates(store) -> dict[str, str]:
     return {s: min(d) for s, d in dates.items()}
 
 
-def test_parameters_over_time_plots_every_dated_model_at_its_largest_count(client, shipped_store):
-    table = rows(client, "/charts/parameters.csv")
+def test_parameters_over_time_plots_every_dated_model_at_its_largest_count(shipped_client, shipped_store):
+    table = rows(shipped_client, "/charts/parameters.csv")
     dates = first_dates(shipped_store)
     expected = {m: max(float(o.value) for o in objs) for m, objs in values(shipped_store, BM.parameterCount).items()
                 if m.startswith(ID + "model/") and m in dates}
@@ -66,14 +58,14 @@ def test_parameters_over_time_plots_every_dated_model_at_its_largest_count(clien
     assert all(r["date"] == dates[r["model"]] for r in table)
     largest = max(expected, key=expected.get)
     label = next(r["label"] for r in table if r["model"] == largest)
-    svg = client.get("/charts/parameters.svg").data.decode()
+    svg = shipped_client.get("/charts/parameters.svg").data.decode()
     assert xml_escape(label) in svg  # the largest model is named on the chart
     assert "mathdefault" not in svg and re.search("10[⁰¹²³⁴⁵⁶⁷⁸⁹]+<", svg)  # ticks as powers of ten, in text
 
 
-def test_training_compute_is_scoped_to_a_topic(client, shipped_store):
+def test_training_compute_is_scoped_to_a_topic(shipped_client, shipped_store):
     topic = ID + "topic/vision-model"
-    table = rows(client, "/charts/training-compute.csv?topic=vision-model")
+    table = rows(shipped_client, "/charts/training-compute.csv?topic=vision-model")
     dates = first_dates(shipped_store)
     in_topic = {q.subject.value for q in shipped_store.quads_for_pattern(None, ox.NamedNode(str(BM.hasTopic)),
                                                                            ox.NamedNode(topic), None)
@@ -83,8 +75,8 @@ def test_training_compute_is_scoped_to_a_topic(client, shipped_store):
     assert {r["model"] for r in table} == expected and all(r["topic"] == topic for r in table)
 
 
-def test_accelerators_use_tensor_throughput_where_reported(client, shipped_store):
-    table = {r["hardware"]: r for r in rows(client, "/charts/accelerators.csv")}
+def test_accelerators_use_tensor_throughput_where_reported(shipped_client, shipped_store):
+    table = {r["hardware"]: r for r in rows(shipped_client, "/charts/accelerators.csv")}
     tensor = values(shipped_store, BM.fp16TensorFlopPerSecond)
     plain = values(shipped_store, BM.fp16FlopPerSecond)
     released = values(shipped_store, BM.releaseDate)
@@ -96,12 +88,12 @@ def test_accelerators_use_tensor_throughput_where_reported(client, shipped_store
         best = max(float(o.value) for o in tensor[h]) if h in tensor else max(float(o.value) for o in plain[h])
         assert float(row["fp16_flop_per_second"]) == best
         assert row["measure"] == ("tensor FP16/BF16" if h in tensor else "FP16")
-    assert client.get("/charts/accelerators.svg?topic=language-model").status_code == 404
-    assert client.get("/charts/accelerators.svg?topic=computing-system").status_code == 200
+    assert shipped_client.get("/charts/accelerators.svg?topic=language-model").status_code == 404
+    assert shipped_client.get("/charts/accelerators.svg?topic=computing-system").status_code == 200
 
 
-def test_models_per_topic_per_year_count_asserted_topics(client, shipped_store):
-    table = rows(client, "/charts/models-per-year.csv")
+def test_models_per_topic_per_year_count_asserted_topics(shipped_client, shipped_store):
+    table = rows(shipped_client, "/charts/models-per-year.csv")
     dates = first_dates(shipped_store)
     topics = {q.subject.value for q in shipped_store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE),
                                                                          ox.NamedNode(str(BM.Topic)), None)}
@@ -113,9 +105,9 @@ def test_models_per_topic_per_year_count_asserted_topics(client, shipped_store):
     assert {(r["topic"], int(r["year"])): int(r["models"]) for r in table} == dict(expected)
 
 
-def test_top_organisations_count_each_organisations_models(client, shipped_store):
+def test_top_organisations_count_each_organisations_models(shipped_client, shipped_store):
     topic = ID + "topic/language-model"
-    table = rows(client, "/charts/top-organisations.csv?topic=language-model")
+    table = rows(shipped_client, "/charts/top-organisations.csv?topic=language-model")
     in_topic = {m for m, objs in values(shipped_store, BM.hasTopic, asserted=True).items()
                 if m.startswith(ID + "model/") and any(o.value == topic for o in objs)}
     expected = Counter()
@@ -127,10 +119,10 @@ def test_top_organisations_count_each_organisations_models(client, shipped_store
 
 
 @pytest.mark.parametrize("name", sorted(charts.CHARTS))
-def test_each_chart_is_an_svg_whose_description_is_its_alt_text(client, name):
-    page = client.get("/charts").data.decode()
+def test_each_chart_is_an_svg_whose_description_is_its_alt_text(shipped_client, name):
+    page = shipped_client.get("/charts").data.decode()
     alt = re.search(rf'<img src="/charts/{name}.svg" alt="([^"]+)"', page).group(1)
-    response = client.get(f"/charts/{name}.svg")
+    response = shipped_client.get(f"/charts/{name}.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     root = ET.fromstring(response.data)
@@ -140,7 +132,7 @@ def test_each_chart_is_an_svg_whose_description_is_its_alt_text(client, name):
 
     assert root.find(f".//{DC}description").text == html.unescape(alt)
     assert root.findall(f".//{SVG}text")  # text stays text
-    again = client.get(f"/charts/{name}.svg", headers={"If-None-Match": response.headers["ETag"]})
+    again = shipped_client.get(f"/charts/{name}.svg", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
 
 
@@ -156,18 +148,18 @@ def test_charts_are_drawn_once_per_generation(shipped_build, monkeypatch):
 
     monkeypatch.setattr(charts, "_render", counting)
     try:
-        client = app.test_client()
-        first = client.get("/charts/models-per-year.svg").data
-        assert client.get("/charts/models-per-year.svg").data == first
+        shipped_client = app.test_client()
+        first = shipped_client.get("/charts/models-per-year.svg").data
+        assert shipped_client.get("/charts/models-per-year.svg").data == first
         assert drawn == ["models-per-year"]
         monkeypatch.setattr(entities, "current_generation", lambda: "another-generation")
-        assert client.get("/charts/models-per-year.svg").data == first  # same data, same bytes
+        assert shipped_client.get("/charts/models-per-year.svg").data == first  # same data, same bytes
         assert drawn == ["models-per-year", "models-per-year"]
     finally:
         app.extensions["bmkg"].close()
 
 
-def test_unknown_charts_and_topics_are_404(client):
-    assert client.get("/charts/pie.svg").status_code == 404
-    assert client.get("/charts/parameters.png").status_code == 404
-    assert client.get("/charts/parameters.svg?topic=astrology").status_code == 404
+def test_unknown_charts_and_topics_are_404(shipped_client):
+    assert shipped_client.get("/charts/pie.svg").status_code == 404
+    assert shipped_client.get("/charts/parameters.png").status_code == 404
+    assert shipped_client.get("/charts/parameters.svg?topic=astrology").status_code == 404
