@@ -14,7 +14,7 @@ import json
 import logging
 from pathlib import Path
 
-from rdflib import OWL, RDF, RDFS, Graph, URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,16 @@ _PREFIXES = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "dcterms": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
+    "mls": "http://www.w3.org/ns/mls#",
+    "org": "http://www.w3.org/ns/org#",
     "owl": "http://www.w3.org/2002/07/owl#",
     "prov": "http://www.w3.org/ns/prov#",
+    "qudt": "http://qudt.org/schema/qudt/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "schema": "https://schema.org/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "unit": "http://qudt.org/vocab/unit/",
     "void": "http://rdfs.org/ns/void#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "id": "https://w3id.org/bmkg/id/",
@@ -43,6 +47,7 @@ _KINDS = {
     OWL.ObjectProperty: "object property",
     OWL.DatatypeProperty: "datatype property",
     OWL.AnnotationProperty: "annotation property",
+    OWL.NamedIndividual: "individual",
 }
 
 
@@ -117,5 +122,29 @@ def write_docs(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "ontology.html"
     OntPub(ontology=str(_ONTOLOGY)).make_html(destination=target)
+    html = target.read_text(encoding="utf-8")
+    section = _individuals_section(load())
+    if section:
+        # pyLODE 3.3 renders classes and properties but no named individuals (such as bm:EloPoint).
+        target.write_text(html.replace("<h2>Namespaces</h2>", section + "<h2>Namespaces</h2>", 1), encoding="utf-8")
     log.info("wrote %s", target)
     return target
+
+
+def _individuals_section(graph: Graph) -> str:
+    """An HTML section listing the bm: named individuals with their label and definition."""
+    from html import escape
+
+    rows = []
+    for name, (kind, _type) in declared_terms(graph).items():
+        if kind != "individual":
+            continue
+        iri = URIRef(BM_NS + name)
+        label = graph.value(iri, RDFS.label) or name
+        definition = graph.value(iri, SKOS.definition) or ""
+        rows.append(f'<div class="property entity" id="{escape(name)}"><h3>{escape(str(label))} '
+                    f'<sup class="sup-c" title="named individual">ni</sup></h3>'
+                    f"<table><tr><th>IRI</th><td><code>{escape(str(iri))}</code></td></tr>"
+                    f"<tr><th>Local name</th><td><code>{escape(name)}</code></td></tr>"
+                    f"<tr><th>Description</th><td>{escape(str(definition))}</td></tr></table></div>")
+    return f'<div id="individuals"><h2>Named Individuals</h2>{"".join(rows)}</div>' if rows else ""

@@ -33,6 +33,12 @@ KINDS = frozenset(
         "country",
         "publication",
         "scheme",
+        "family",
+        "version",
+        "result",
+        "metric",
+        "conflict",
+        "change",
     }
 )
 

@@ -14,6 +14,13 @@ writes generations) and ``server`` (which reads the current one).
 A build writes ``<id>.partial``, renames it to ``<id>`` when every stage has
 passed, then points ``current`` at it. Readers only ever see complete
 generations, and a failed or killed build leaves ``current`` untouched.
+
+Inside a store, each source's statements are in its named graph, and the store's
+default graph holds the distinct union of every graph but ``inferred`` (RDF's merge
+is a set, and Oxigraph's union of several graphs repeats a statement once per graph
+that holds it). The reasoner never derives a statement that is asserted, so the
+default graph plus ``inferred`` (``union_dataset``) is the whole build with each
+statement once, while ``GRAPH ?g`` still shows every source's copy.
 """
 
 from __future__ import annotations
@@ -35,6 +42,36 @@ OXIGRAPH_DIR = "oxigraph"
 SUMMARY_FILE = "summary.json"
 LOCK_FILE = ".build.lock"
 DEFAULT_ROOT = Path("store")
+
+
+INFERRED_GRAPH = "https://w3id.org/bmkg/graph/inferred"
+# Where a write to the default graph (SPARQL Update without GRAPH, the Graph Store's ?default) is kept:
+# the default graph itself is remade from the named graphs after every write.
+LOCAL_GRAPH = "https://w3id.org/bmkg/graph/local"
+
+
+def union_dataset(inferred: bool = True) -> list[str | None]:
+    """The default graph of a query over the whole build, as graph names for a query's dataset:
+    None stands for the store's default graph (the asserted union), then ``inferred`` when asked.
+
+    >>> union_dataset(), union_dataset(inferred=False)
+    ([None, 'https://w3id.org/bmkg/graph/inferred'], [None])
+    """
+    return [None, INFERRED_GRAPH] if inferred else [None]
+
+
+def union_graphs(inferred: bool = True) -> list:
+    """``union_dataset`` as pyoxigraph graph names, for ``Store.query(default_graph=...)``."""
+    import pyoxigraph
+
+    return [pyoxigraph.DefaultGraph() if name is None else pyoxigraph.NamedNode(name)
+            for name in union_dataset(inferred)]
+
+
+def refresh_union(db) -> None:
+    """Make a pyoxigraph store's default graph the distinct union of its named graphs but ``inferred``."""
+    db.update(f"""CLEAR DEFAULT ;
+        INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED_GRAPH}>) }}""")
 
 
 class StoreError(Exception):

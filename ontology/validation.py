@@ -296,3 +296,116 @@ def _findings(results: Graph, origin: dict[Node, Node]):
 def _path(results: Graph, result: Node) -> Node | None:
     path = results.value(result, SH.resultPath)
     return None if isinstance(path, BNode) else path
+
+
+# -- validating a store in bounded memory -----------------------------------------------
+
+BATCH_SUBJECTS = 4000  # subjects per batch: a few tens of thousands of triples in memory at a time
+_TYPE_NODE = None
+
+
+def validate_store(path, build_date: dt.date | None = None, ontology: Graph | None = None, jobs: int = 1,
+                   batch: int = BATCH_SUBJECTS) -> Report:
+    """Validate the default graph of the Oxigraph store at ``path`` (the asserted union), batch by batch.
+
+    Every subject's statements are validated together, in one batch of subjects, with
+    the rdf:type statements of the nodes they point to (for sh:class) and the ontology
+    (for the class hierarchy). Findings about nodes outside the batch, which the batch
+    holds only in part, are dropped: each node is judged in its own batch. The report
+    is the same as validating the whole graph at once (tested), while memory holds one
+    batch at a time. With ``jobs`` > 1, batches are validated in that many processes,
+    each reading the store itself.
+    """
+    import pyoxigraph
+
+    store = pyoxigraph.Store.read_only(str(path))
+    subjects = [row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }")]
+    del store
+    keys = sorted((_key(s) for s in subjects))
+    del subjects
+    batches = [keys[i:i + batch] for i in range(0, len(keys), batch)]
+    # Each process parses the shapes and the ontology itself: rdflib graphs do not pickle.
+    ontology_text = (ontology if ontology is not None else ontology_graph()).serialize(format="nt")
+    setup = (str(path), build_date, ontology_text)
+    if jobs <= 1 or len(batches) <= 1:
+        _worker_start(*setup)
+        try:
+            findings = [f for b in batches for f in _worker_batch(b)]
+        finally:
+            _WORKER.clear()  # closes the store: nothing may hold it open once the build writes again
+        return Report(sorted(findings, key=_order))
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
+                             initargs=setup) as pool:
+        findings = [f for part in pool.map(_worker_batch, batches) for f in part]
+    return Report(sorted(findings, key=_order))
+
+
+def _order(finding: Finding):
+    return (str(finding.focus), str(finding.path), str(finding.shape), str(finding.value), finding.message)
+
+
+def _key(term) -> tuple[bool, str]:
+    """A subject as plain, picklable data: whether it is a blank node, and its id or IRI."""
+    return (term.__class__.__name__ == "BlankNode", term.value)
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(path: str, build_date: dt.date | None, ontology_text: str) -> None:
+    import pyoxigraph
+
+    shapes, origin = targeted(shapes_graph(build_date))
+    _WORKER.update(store=pyoxigraph.Store.read_only(path), shapes=shapes, origin=origin,
+                   ontology=Graph().parse(data=ontology_text, format="nt"),
+                   rdf_type=pyoxigraph.NamedNode(str(RDF.type)), default=pyoxigraph.DefaultGraph(),
+                   named=pyoxigraph.NamedNode, blank=pyoxigraph.BlankNode)
+
+
+def _worker_batch(keys: list[tuple[bool, str]]) -> list[Finding]:
+    store, rdf_type, default = _WORKER["store"], _WORKER["rdf_type"], _WORKER["default"]
+    graph = Graph()
+    graph += _WORKER["ontology"]
+    add, convert = graph.add, _Converter()
+    focus: set[Node] = set()
+    typed: set = set()
+    for is_blank, value in keys:
+        subject = _WORKER["blank"](value) if is_blank else _WORKER["named"](value)
+        focus.add(convert(subject))
+        for quad in store.quads_for_pattern(subject, None, None, default):
+            add((convert(quad.subject), convert(quad.predicate), convert(quad.object)))
+            target = quad.object
+            if target.__class__.__name__ in ("NamedNode", "BlankNode") and target not in typed:
+                typed.add(target)
+                for kind in store.quads_for_pattern(target, rdf_type, None, default):
+                    add((convert(kind.subject), convert(kind.predicate), convert(kind.object)))
+    findings = _run(graph, _WORKER["shapes"], None, _WORKER["origin"])
+    return [f for f in findings if f.focus in focus]
+
+
+class _Converter:
+    """pyoxigraph terms as rdflib terms, IRIs remembered (the same few recur all the time)."""
+
+    def __init__(self):
+        self.iris: dict[str, URIRef] = {}
+
+    def __call__(self, term):
+        name = term.__class__.__name__
+        if name == "NamedNode":
+            found = self.iris.get(term.value)
+            if found is None:
+                found = self.iris[term.value] = URIRef(term.value)
+            return found
+        if name == "BlankNode":
+            return BNode(term.value)
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:  # RDF 1.1: a simple literal is an xsd:string
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+_XSD_STRING = str(XSD.string)

@@ -30,7 +30,7 @@ def test_ontology_is_consistent_with_no_unsatisfiable_class():
 def test_sample_is_classified_through_the_hierarchy_and_the_big_model_definition():
     result = quality.classify(sample("""
         <https://w3id.org/bmkg/id/model/large> a bm:LanguageModel ; bm:parameterCount 175000000000 .
-        <https://w3id.org/bmkg/id/model/moe> a bm:Model ; bm:moeParameterCount 1600000000000 .
+        <https://w3id.org/bmkg/id/model/moe> a bm:Model ; bm:parameterCount 1600000000000 .
         <https://w3id.org/bmkg/id/model/small> a bm:VisionModel ; bm:parameterCount 25000000 .
         <https://w3id.org/bmkg/id/hardware/v100> a bm:GPU .
     """))
