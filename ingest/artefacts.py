@@ -28,9 +28,12 @@ def write_dumps(oxigraph_dir: Path, out_dir: Path) -> list[dict]:
     store = pyoxigraph.Store.read_only(str(oxigraph_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
-    everything = store.dump(format=pyoxigraph.RdfFormat.N_QUADS)
+    graphs = sorted(store.named_graphs(), key=lambda g: g.value)
+    # The named graphs only: the store's default graph is their union, which a consumer's store makes.
+    everything = pyoxigraph.serialize((q for g in graphs for q in store.quads_for_pattern(None, None, None, g)),
+                                      format=pyoxigraph.RdfFormat.N_QUADS)
     files.append(_write(out_dir / "bmkg.nq.gz", everything, "all named graphs", "application/n-quads"))
-    for graph in sorted(store.named_graphs(), key=lambda g: g.value):
+    for graph in graphs:
         name = graph.value.removeprefix(GRAPH_BASE)
         data = store.dump(format=pyoxigraph.RdfFormat.TURTLE, from_graph=graph,
                           prefixes={"bm": "https://w3id.org/bmkg/ontology#", "id": "https://w3id.org/bmkg/id/"})

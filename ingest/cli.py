@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -12,12 +13,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ingest.adapters.registry import SOURCES, added_rdf
-from ingest.pipeline import BuildFailed, Inputs, build as run_build
+from ingest.pipeline import STAGES, BuildFailed, Inputs, build as run_build
 from ingest.records import IngestError, SourceError
 from ontology import store
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-STAGES = ["read", "map", "validate", "reason", "write", "artefacts"]
 
 
 def _source_override(_ctx, _param, values: tuple[str, ...]) -> dict[str, Path]:
@@ -52,11 +52,20 @@ def build(store_path: Path | None, overrides: dict[str, Path], added: tuple[Path
     inputs = Inputs.shipped(overrides, [added_rdf(path) for path in added])
     day = build_date.date() if build_date else None
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            task = progress.add_task("building", total=len(STAGES))
-            result = run_build(root, inputs, day, on_stage=lambda name: progress.update(
-                task, description=f"stage: {name}", completed=STAGES.index(name)))
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[count]}"),
+                      TimeElapsedColumn(), console=console, transient=True) as progress:
+            task = progress.add_task("building", total=len(STAGES), count="")
+            clock = {"stage": None, "since": time.perf_counter()}
+
+            def on_stage(name: str) -> None:
+                clock.update(stage=name, since=time.perf_counter())
+                progress.update(task, description=f"stage: {name}", completed=STAGES.index(name), count="")
+
+            def on_count(name: str, count: int) -> None:
+                rate = count / max(time.perf_counter() - clock["since"], 1e-6)
+                progress.update(task, count=f"{count:,} records, {rate:,.0f}/s")
+
+            result = run_build(root, inputs, day, on_stage=on_stage, progress=on_count)
     except BuildFailed as failure:
         click.echo(f"build failed at {failure.stage}; the current generation is unchanged:", err=True)
         for problem in failure.problems[:200]:
@@ -85,17 +94,20 @@ def _print_summary(console: Console, result) -> None:
     for name, count in summary["entities_per_class"].items():
         classes.add_row(name, str(count))
     console.print(classes)
-    stages = Table("stage", "seconds", title="Time per stage")
+    stages = Table("stage", "seconds", "peak MB", title="Time and peak memory per stage")
     for name, seconds in summary["timings_s"].items():
-        stages.add_row(name, f"{seconds:.2f}")
+        stages.add_row(name, f"{seconds:.2f}", f"{summary['peak_memory_mb_by_stage'].get(name, 0):.0f}")
     console.print(stages)
     changes = summary["changes"]
     console.print(f"changes since {changes['previous'] or 'nothing (first build)'}: "
                   f"{changes['added']} entities added, {changes['removed']} removed, {changes['changed']} changed")
     console.print(f"{summary['violations']} violations, {summary['warnings']} warnings, "
                   f"{summary['rejections']} rejections ({summary['rejected_records']} whole records), "
-                  f"{summary['notes']} notes, {summary['merged_models']} models merged across sources; "
+                  f"{summary['notes']} notes, {summary['merged_models']} models merged across sources, "
+                  f"{summary['evaluation_results']} evaluation results, {summary['conflicts']} value conflicts; "
                   f"peak memory {summary['peak_memory_mb']} MB")
+    for line in summary.get("warning_lines", [])[:10]:
+        console.print(f"  warning: {line}", markup=False, highlight=False)
     for rejection in result.rejections[:20]:
         console.print(f"  rejected: {rejection}", markup=False, highlight=False)
     console.print(f"reports in {result.generation.path}")
@@ -119,3 +131,47 @@ def snapshot_epoch(download: Path, target: Path) -> None:
         click.echo(str(error), err=True)
         sys.exit(EXIT_FAILED)
     click.echo(f"wrote {target}: {rows} rows; dropped {len(dropped)} free-text columns: {', '.join(dropped)}")
+
+
+def _folder_snapshot(make, download: Path, target: Path, snapshot_date: dt.datetime, upstream: str) -> None:
+    try:
+        manifest = make(download, target, snapshot_date.date(), upstream)
+    except SourceError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_FAILED)
+    for name, facts in manifest["files"].items():
+        if "rows" in facts:
+            dropped = ", ".join(facts["dropped"]) or "nothing"
+            click.echo(f"wrote {target / name}: {facts['rows']} rows; dropped {dropped}")
+        else:
+            click.echo(f"copied {target / name}")
+
+
+_SNAPSHOT_DATE = click.option("--snapshot-date", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+                              help="The day the download was taken (written to snapshot.json).")
+
+
+@snapshot.command("epoch-benchmarks")
+@click.argument("download", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@_SNAPSHOT_DATE
+@click.option("--upstream", default="Epoch AI, AI Benchmarking Hub (benchmark-stitching)", show_default=True,
+              help="Where the download came from.")
+def snapshot_epoch_benchmarks(download: Path, target: Path, snapshot_date: dt.datetime, upstream: str) -> None:
+    """Copy Epoch's Benchmarking Hub folder DOWNLOAD to TARGET without its Notes columns."""
+    from ingest.snapshot import benchmark_hub
+
+    _folder_snapshot(benchmark_hub, download, target, snapshot_date, upstream)
+
+
+@snapshot.command("helm")
+@click.argument("download", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@_SNAPSHOT_DATE
+@click.option("--upstream", required=True, help="The crfm-helm release the files come from, e.g. 'crfm-helm 0.5.16'.")
+def snapshot_helm(download: Path, target: Path, snapshot_date: dt.datetime, upstream: str) -> None:
+    """Copy HELM's model_metadata.yaml and model_deployments.yaml from DOWNLOAD to TARGET,
+    without model descriptions and client specifications, with the licence file."""
+    from ingest.snapshot import helm_registry
+
+    _folder_snapshot(helm_registry, download, target, snapshot_date, upstream)

@@ -1,15 +1,16 @@
 """The build: sources -> records -> triples -> SHACL gate -> reasoning -> a new store generation.
 
-A build writes a partial generation beside the current one and publishes it
-only when every stage has passed; any failure discards it and leaves the
-served generation as it was.
+Every stage streams: records go from the adapters through the mapping into the
+store in batches, validation reads the store a batch of subjects at a time, and
+reasoning runs inside the store. A build writes a partial generation beside the
+current one and publishes it only when every stage has passed; any failure
+discards it and leaves the served generation as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
 import json
 import logging
 import os
@@ -22,13 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import Graph
 from rdflib.compare import to_canonical_graph
 
-from ingest import artefacts, provenance, reasoning
+from ingest import artefacts, conflicts, provenance, reasoning
 from ingest.adapters.registry import SOURCES, Source
-from ingest.mapping import MAPPING_VERSION, Mapper
+from ingest.identity import near_misses
+from ingest.mapping import MAPPING_VERSION, SOURCE_ORDER, Mapper, _from_rdflib
 from ingest.records import IngestError, Record, Rejection, SourceError
+from ingest.reports import Reporter
+from ingest.writer import StoreWriter
 from ontology import BM, ID_BASE, graph_iri, store, validation
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,8 @@ ENTITIES_FILE = "entities.json"
 REJECTIONS_FILE = "rejections.json"
 MERGE_FILE = "merge-report.json"
 NOTES_FILE = "notes.json"
+CONFLICTS_FILE = "conflicts.json"
+STAGES = ["read", "map", "validate", "reason", "write", "artefacts"]
 
 
 class BuildFailed(IngestError):
@@ -60,6 +66,11 @@ class Inputs:
         chosen.update(overrides or {})
         return cls(sources, chosen)
 
+    def ordered(self) -> list[Source]:
+        """The sources in order of precedence (mapping.SOURCE_ORDER), added files last."""
+        rank = {name: i for i, name in enumerate(SOURCE_ORDER)}
+        return sorted(self.sources, key=lambda s: rank.get(s.name, len(rank)))
+
 
 @dataclass
 class BuildResult:
@@ -71,230 +82,243 @@ class BuildResult:
 Progress = Callable[[str], None]
 
 
-def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
-          on_stage: Progress = lambda _stage: None) -> BuildResult:
-    """Run every stage; publish a new generation under ``root`` only if all pass."""
-    build_date = build_date or dt.date.today()
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
+class Stages:
+    """Times each stage and notes the peak memory reached by its end."""
+
+    def __init__(self, on_stage: Progress):
+        self.on_stage = on_stage
+        self.timings: dict[str, float] = {}
+        self.peaks: dict[str, float] = {}
 
     @contextmanager
-    def stage(name: str) -> Iterator[None]:
-        on_stage(name)
-        t0 = time.perf_counter()
+    def __call__(self, name: str) -> Iterator[None]:
+        self.on_stage(name)
+        started = time.perf_counter()
         yield
-        # What a stage leaves (records, graphs, the report, inferences) lives to the end of
-        # the build. Frozen, it is no longer re-scanned by every full collection of the
-        # cyclic GC (a fifth of the build's time at x10), and forked SHACL workers do not
-        # copy its pages by touching it.
-        gc.freeze()
-        timings[name] = round(time.perf_counter() - t0, 3)
-        log.info("stage %s took %.2f s", name, timings[name])
-
-    try:
-        return _build(root, inputs, build_date, started, timings, stage)
-    finally:
-        gc.unfreeze()  # a long-lived caller (the tests) can collect all of it again
+        self.timings[name] = round(time.perf_counter() - started, 3)
+        self.peaks[name] = _peak_mb()
+        log.info("stage %s took %.2f s (peak %.0f MB so far)", name, self.timings[name], self.peaks[name])
 
 
-def _build(root: Path, inputs: Inputs, build_date: dt.date, started: float, timings: dict,
-           stage: Callable) -> BuildResult:
+def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
+          on_stage: Progress = lambda _stage: None, progress: Callable[[str, int], None] | None = None) -> BuildResult:
+    """Run every stage; publish a new generation under ``root`` only if all pass.
+
+    ``on_stage`` hears each stage's name as it starts; ``progress`` hears
+    (stage, records or triples so far) while a stage runs.
+    """
+    build_date = build_date or dt.date.today()
+    started = time.perf_counter()
+    stages = Stages(on_stage)
+    tick = progress or (lambda _stage, _count: None)
     with store.build_lock(root):
         previous = store.current(root)
-        with stage("read"):
-            records, rejections, facts = _read(inputs, build_date)
         partial = store.start_generation(root)
+        reporter = Reporter(partial.path / "reports")
         try:
-            with stage("map"):
-                mapper = Mapper(records)
-                graphs = mapper.run()
-                rejections += mapper.rejections
-                del records
-                mapper.records = {}  # read only by run(); at x100 the records take 0.5 GB
-                for source in inputs.sources:
-                    graphs.setdefault(source.name, Graph())
-                # Each source's graph goes to the store now, leaving only its figures; the
-                # union needed by the gate and the reasoner is then built from the graphs
-                # themselves rather than beside them (each rdflib copy costs ~1 KB a triple).
-                sources_facts = [_facts(s, inputs.paths[s.name], facts, rejections, graphs[s.name])
-                                 for s in inputs.sources]
-                sizes = {graph_iri(name): len(g) for name, g in graphs.items()}
-                digests = EntityDigests()
-                _write_store(partial.oxigraph, {graph_iri(name): g for name, g in graphs.items()}, digests,
-                             finish=False)
-                data = _union(list(graphs.values()))
-                del graphs
-                mapper.graphs.clear()
-                gc.collect()
-            with stage("validate"):
-                # Canonical blank-node labels make the ontology graph, and so the dumps,
-                # byte-identical from one build of the same inputs to the next.
-                ontology = to_canonical_graph(validation.ontology_graph())
-                report = validation.validate(data, build_date, ontology=ontology,
-                                             jobs=min(2, os.cpu_count() or 1), in_place=True)
-                if report.violations:
-                    raise BuildFailed("SHACL validation", [_locate(f, mapper) for f in report.violations])
-            with stage("reason"):
-                classes = Counter(_local(o) for o in data.objects(None, RDF.type))
-                prepared = reasoning.prepare(data, ontology)
-                _release(data)
-                del data
-                inference = prepared.run()
-                del prepared
-                if inference.conflicts:
-                    raise BuildFailed("consistency", inference.conflicts)
-            with stage("write"):
-                named = {provenance.ONTOLOGY_GRAPH: ontology, provenance.INFERRED_GRAPH: inference.triples}
-                named[provenance.METADATA_GRAPH] = provenance.describe(
-                    sources_facts, {provenance.ONTOLOGY_GRAPH: len(ontology),
-                                    provenance.INFERRED_GRAPH: len(inference.triples)}, MAPPING_VERSION)
-                sizes.update((iri, len(g)) for iri, g in named.items())
-                _write_store(partial.oxigraph, named, digests)
-                entities = digests.hexdigests()
-            with stage("artefacts"):
-                dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR)
-                artefacts.write_docs(partial.path / artefacts.DOCS_DIR,
-                                     previous.path / artefacts.DOCS_DIR if previous else None)
-            changes = _changes(previous, entities)
-            merges = mapper.resolver.merge_report("model")  # once: its near-miss search is quadratic
-            summary = _summary(partial, sizes, inference.triples, classes, report, rejections, mapper, merges,
-                               timings, changes, build_date, time.perf_counter() - started)
-            summary["dumps"] = dumps
-            _write_json(partial.path / ENTITIES_FILE, entities)
-            _write_json(partial.path / REJECTIONS_FILE, [r.as_dict() for r in rejections])
-            _write_json(partial.path / MERGE_FILE, merges)
-            _write_json(partial.path / NOTES_FILE, [n.as_dict() for n in mapper.notes])
-            _write_json(partial.summary_path, summary)
-            generation = store.publish(root, partial)
+            result = _build(root, inputs, build_date, stages, tick, partial, previous, reporter, started)
         except BaseException:
+            reporter.close()
             store.discard(partial)
             raise
-    return BuildResult(generation, summary, rejections)
+    return result
 
 
-def _read(inputs: Inputs, build_date: dt.date):
-    records: dict[str, list[Record]] = defaultdict(list)
-    rejections: list[Rejection] = []
-    facts: dict[str, tuple[int, set[str]]] = {}
-    structural: list[str] = []
-    for source in inputs.sources:
-        path = inputs.paths[source.name]
-        if path is None:
+def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, started) -> BuildResult:
+    oxigraph = pyoxigraph.Store(str(partial.oxigraph))
+    writer = StoreWriter(oxigraph)
+    mapper = Mapper(writer, reporter, build_date)
+    sources = [s for s in inputs.ordered() if inputs.paths.get(s.name) is not None]
+    read: dict[str, dict] = {}
+
+    with stages("read"):
+        structural: list[str] = []
+        curated = [r for r in _records(sources, inputs, "curated", build_date, reporter, read, structural)]
+        mapper.prepare(curated)
+        for source in sources:
+            if source.name == "curated":
+                continue
+            for count, record in enumerate(_records([source], inputs, source.name, build_date, reporter, read,
+                                                    structural), start=1):
+                mapper.register(record)
+                if count % 10_000 == 0:
+                    tick("read", count)
+        if structural:
+            raise BuildFailed("reading sources", structural)
+
+    with stages("map"):
+        mapper.scheme()
+        for record in curated:
+            mapper.map(record)
+        mapped = len(curated)
+        for source in sources:
+            if source.name == "curated":
+                continue
+            for item in source.read(inputs.paths[source.name], build_date):
+                if isinstance(item, Record):
+                    mapper.map(item)
+                    mapped += 1
+                    if mapped % 10_000 == 0:
+                        tick("map", mapped)
+        ontology = to_canonical_graph(validation.ontology_graph())
+        _write_graph(writer, provenance.ONTOLOGY_GRAPH, ontology)
+        writer.flush()
+        found = conflicts.find(oxigraph, conflicts.compared_properties(ontology))
+        conflicts.write(writer, oxigraph, found)
+        writer.flush()
+        digests = writer.digests
+        # Closed before anything reads it: a read-only handle beside a writing one may find
+        # files that the writer's compaction has just removed.
+        oxigraph.flush()
+        mapper.writer = writer = oxigraph = None
+        _closed()
+
+    with stages("validate"):
+        report = validation.validate_store(partial.oxigraph, build_date, ontology=ontology,
+                                           jobs=min(2, os.cpu_count() or 1))
+        if report.violations:
+            raise BuildFailed("SHACL validation", _locate(report.violations, sources, inputs, build_date, mapper))
+
+    with stages("reason"):
+        oxigraph = pyoxigraph.Store(str(partial.oxigraph))
+        writer = StoreWriter(oxigraph)
+        writer.digests = digests
+        inference = reasoning.materialise(oxigraph, ontology)
+        if inference.conflicts:
+            raise BuildFailed("consistency", inference.conflicts)
+
+    with stages("write"):
+        sizes, entities = _graph_figures(oxigraph)
+        facts = [_facts(s, inputs.paths[s.name], read.get(s.name, {}), reporter, sizes, entities) for s in sources]
+        metadata = provenance.describe(facts, {iri: sizes.get(str(iri), 0) for iri in
+                                               (provenance.ONTOLOGY_GRAPH, provenance.INFERRED_GRAPH,
+                                                conflicts.GRAPH)}, MAPPING_VERSION)
+        _write_graph(writer, provenance.METADATA_GRAPH, metadata)
+        writer.flush()
+        sizes[str(provenance.METADATA_GRAPH)] = len(metadata)
+        digests = writer.digests.hexdigests()
+        classes = _classes(oxigraph)
+        oxigraph.flush()
+        oxigraph.optimize()
+        oxigraph = writer = None
+        _closed()
+
+    with stages("artefacts"):
+        dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR)
+        artefacts.write_docs(partial.path / artefacts.DOCS_DIR, previous.path / artefacts.DOCS_DIR if previous else None)
+
+    merges = _merge_report(mapper)
+    changes = _changes(previous, digests)
+    summary = _summary(partial, sizes, classes, report, reporter, mapper, merges, found, inference, read,
+                       stages, changes, build_date, time.perf_counter() - started)
+    summary["dumps"] = dumps
+    _write_json(partial.path / ENTITIES_FILE, digests)
+    reporter.close()
+    reporter.write_json("rejections", partial.path / REJECTIONS_FILE)
+    reporter.write_json("notes", partial.path / NOTES_FILE)
+    _write_json(partial.path / MERGE_FILE, merges)
+    _write_json(partial.path / CONFLICTS_FILE, [c.as_dict() for c in found])
+    _write_json(partial.summary_path, summary)
+    generation = store.publish(root, partial)
+    return BuildResult(generation, summary, list(reporter.rejections))
+
+
+def _records(sources, inputs, name, build_date, reporter, read, structural) -> Iterator[Record]:
+    """The records of source ``name``, reporting its rejections; a structural problem is collected."""
+    for source in sources:
+        if source.name != name:
             continue
-        names: set[str] = set()
-        count = 0
+        path = inputs.paths[name]
+        figures = read.setdefault(name, {"records": 0, "rejected": set(), "variant": None})
         try:
             for item in source.read(path, build_date):
                 if isinstance(item, Rejection):
-                    rejections.append(item)
+                    reporter.reject(item)
                     if item.whole_record:
-                        names.add(item.location.record)
+                        figures["rejected"].add(item.location.record)
                 else:
-                    records[source.name].append(item)
-                    count += 1
+                    figures["records"] += 1
+                    figures["variant"] = figures["variant"] or item.get("variant")
+                    yield item
         except SourceError as error:
-            structural.append(f"source {source.name!r} rejected: {error}")
+            structural.append(f"source {name!r} rejected: {error}")
+
+
+def _closed() -> None:
+    """Collect unreachable cycles so that a dropped store really closes: pyoxigraph has no close(),
+    and a finished frame kept by a cycle would hold the writer open under a read-only reader."""
+    gc.collect()
+
+
+def _write_graph(writer: StoreWriter, iri, graph: Graph) -> None:
+    target = pyoxigraph.NamedNode(str(iri))
+    for triple in graph:
+        writer.add(target, *(_from_rdflib(term) for term in triple))
+
+
+def _locate(violations, sources, inputs, build_date, mapper: Mapper) -> list[str]:
+    """Each violation with the source records that describe its focus node, found by reading
+    the sources again: nothing per entity is kept during the build for this rare case."""
+    wanted = {str(v.focus) for v in violations}
+    origins: dict[str, list[str]] = defaultdict(list)
+    for source in sources:
+        try:
+            for item in source.read(inputs.paths[source.name], build_date):
+                if isinstance(item, Record):
+                    subject = mapper.subject_of(item)
+                    if subject in wanted and len(origins[subject]) < 3:
+                        origins[subject].append(str(item.location))
+        except SourceError:
             continue
-        facts[source.name] = (count + len(names), names)
-    if structural:
-        raise BuildFailed("reading sources", structural)
-    return records, rejections, facts
+    return [f"{'; '.join(origins.get(str(v.focus), [])) or 'no source record'}: {v.describe()}" for v in violations]
 
 
-def _locate(finding: validation.Finding, mapper: Mapper) -> str:
-    origins = mapper.origin.get(finding.focus, [])
-    where = "; ".join(str(o) for o in origins[:3]) or "no source record"
-    return f"{where}: {finding.describe()}"
+def _graph_figures(oxigraph: pyoxigraph.Store) -> tuple[dict[str, int], dict[str, int]]:
+    sizes = {r["g"].value: int(r["n"].value) for r in oxigraph.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    entities = {r["g"].value: int(r["n"].value) for r in oxigraph.query(f"""
+        SELECT ?g (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }}
+          FILTER(STRSTARTS(STR(?s), "{ID_BASE}")) }} GROUP BY ?g""")}
+    return sizes, entities
 
 
-def _facts(source: Source, path: Path, facts, rejections: list[Rejection], graph: Graph):
-    read, rejected = facts.get(source.name, (0, set()))
-    subjects = {s for s in graph.subjects(RDF.type, None) if str(s).startswith(ID_BASE)}
+def _classes(oxigraph: pyoxigraph.Store) -> dict[str, int]:
+    """Entities per bm: class, asserted or inferred."""
+    rows = oxigraph.query(f"""
+        SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+          {{ ?s a ?c }} UNION {{ GRAPH <{provenance.INFERRED_GRAPH}> {{ ?s a ?c }} }}
+          FILTER(STRSTARTS(STR(?c), "{BM}") && STRSTARTS(STR(?s), "{ID_BASE}"))
+        }} GROUP BY ?c""")
+    return dict(sorted((r["c"].value.removeprefix(str(BM)), int(r["n"].value)) for r in rows))
+
+
+def _facts(source: Source, path: Path, figures: dict, reporter: Reporter, sizes, entities):
+    iri = str(graph_iri(source.name))
     return provenance.SourceFacts(
         name=source.name, title=source.title, url=source.url, licence=source.licence,
         attribution=source.attribution, snapshot=source.snapshot(path), sha256=provenance.sha256_of(path),
-        records_read=read, records_rejected=len(rejected), triples=len(graph), entities=len(subjects),
+        records_read=figures.get("records", 0) + len(figures.get("rejected", ())),
+        records_rejected=len(figures.get("rejected", ())), triples=sizes.get(iri, 0),
+        entities=entities.get(iri, 0), variant=figures.get("variant"),
     )
 
 
-def _write_store(directory: Path, graphs: dict[URIRef, Graph | set], digests: "EntityDigests",
-                 finish: bool = True) -> None:
-    """Add the graphs to the store in ``directory``, and their statements to ``digests``;
-    ``finish`` compacts the store once all graphs are in."""
-    oxigraph = pyoxigraph.Store(str(directory))
-    for iri, triples in sorted(graphs.items()):
-        graph = pyoxigraph.NamedNode(str(iri))
-        oxigraph.bulk_extend(pyoxigraph.Quad(_term(s), _term(p), _term(o), graph)
-                             for s, p, o in digests.passing(iri, triples))
-    oxigraph.flush()
-    if finish:
-        oxigraph.optimize()
-    del oxigraph
-
-
-class EntityDigests:
-    """A digest of every entity's statements across graphs, to tell what changed between builds.
-
-    Each statement ("graph predicate object", in N3) is hashed on its own and the
-    hashes of an entity are added up, so the digest does not depend on the order
-    in which graphs and triples come, and it is taken while the triples are
-    written: the graphs are dropped early to save memory.
-
-    >>> a, b = EntityDigests(), EntityDigests()
-    >>> m, p = URIRef(ID_BASE + "model/m"), URIRef("urn:p")
-    >>> _ = list(a.passing(URIRef("urn:g"), [(m, p, URIRef("urn:x")), (m, p, URIRef("urn:y"))]))
-    >>> _ = list(b.passing(URIRef("urn:g"), [(m, p, URIRef("urn:y"))]))
-    >>> _ = list(b.passing(URIRef("urn:g"), [(m, p, URIRef("urn:x"))]))
-    >>> a.hexdigests() == b.hexdigests() and len(a.hexdigests()) == 1
-    True
-    """
-
-    _MODULUS = 1 << 160
-
-    def __init__(self):
-        self._sums: dict[str, int] = defaultdict(int)
-
-    def passing(self, graph: URIRef, triples):
-        """``triples``, unchanged, after adding those about bmkg entities to the digests."""
-        prefix = f"{graph} "
-        for triple in triples:
-            s, p, o = triple
-            if isinstance(s, URIRef) and s.startswith(ID_BASE):
-                line = f"{prefix}{p.n3()} {o.n3()}".encode()
-                self._sums[str(s)] += int.from_bytes(hashlib.sha1(line).digest(), "big")
-            yield triple
-
-    def hexdigests(self) -> dict[str, str]:
-        return {s: f"{total % self._MODULUS:040x}" for s, total in sorted(self._sums.items())}
-
-
-def _union(graphs: list[Graph]) -> Graph:
-    """All ``graphs`` in one: the largest one, grown in place; the others are emptied."""
-    graphs = sorted(graphs, key=len, reverse=True)
-    union = graphs[0]
-    for graph in graphs[1:]:
-        union += graph
-        _release(graph)
-    return union
-
-
-def _release(graph: Graph) -> None:
-    """Free a memory-backed graph's triples now: its store and the graph refer to each
-    other, and the cycle would wait for a full collection, which gc.freeze() defers."""
-    graph.store.__init__()
-
-
-def _term(term):
-    """An rdflib term as a pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return pyoxigraph.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return pyoxigraph.BlankNode(str(term))
-    if term.language:
-        return pyoxigraph.Literal(str(term), language=term.language)
-    if term.datatype:
-        return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
-    return pyoxigraph.Literal(str(term))
+def _merge_report(mapper: Mapper) -> dict:
+    resolver = mapper.resolver
+    # The notable export is a second snapshot of Epoch's own list: a model in both is not a merge.
+    merged = [{"key": key, "sources": {s: sorted(mapper.merge_names[key].get(s, ())) for s in definers}}
+              for key in resolver.merged("model")
+              if len(definers := [s for s in resolver.definers("model", key) if s != "epoch-notable"]) > 1]
+    single: dict[str, list[str]] = defaultdict(list)
+    for key, mask in resolver.seen["model"].items():
+        if mask and not mask & (mask - 1):
+            single[resolver.sources[mask.bit_length() - 1]].append(key)
+    helm = Counter(m.outcome for m in mapper.helm.values())
+    ambiguous = [{"helm_id": helm_id, "candidates": m.candidates}
+                 for helm_id, m in sorted(mapper.helm.items()) if m.outcome == "ambiguous"]
+    return {"kind": "model", "merged": merged, "near_misses": near_misses(single),
+            "helm": {"matched_by_version": helm["version"], "matched_by_name_and_organisation": helm["name"],
+                     "new": helm["new"], "ambiguous": helm["ambiguous"], "ambiguous_entries": ambiguous}}
 
 
 def _changes(previous: store.Generation | None, entities: dict[str, str]) -> dict:
@@ -311,37 +335,44 @@ def _changes(previous: store.Generation | None, entities: dict[str, str]) -> dic
             "examples": {"added": added[:10], "removed": removed[:10], "changed": changed[:10]}}
 
 
-def _summary(partial, sizes, inferred, classes, report, rejections, mapper, merges, timings, changes,
-             build_date, seconds):
+def _summary(partial, sizes, classes, report, reporter, mapper, merges, found, inference, read, stages,
+             changes, build_date, seconds):
     return {
         "generation": partial.id,
         "build_date": build_date.isoformat(),
         "duration_s": round(seconds, 3),
-        "graphs": {str(iri): n for iri, n in sorted(sizes.items())},
+        "graphs": dict(sorted(sizes.items())),
         "triples": sum(sizes.values()),
-        "entities_per_class": dict(sorted(classes.items())),
+        "entities_per_class": classes,
+        "sources": {name: {"records": f["records"], "rejected_records": len(f["rejected"]),
+                           **({"variant": f["variant"]} if f.get("variant") else {})}
+                    for name, f in sorted(read.items())},
         "violations": len(report.violations),
         "warnings": len(report.warnings),
-        "warning_examples": [w.describe() for w in report.warnings[:5]],
-        "rejections": len(rejections),
-        "rejected_records": len({(r.source, r.location.record) for r in rejections if r.whole_record}),
-        "notes": len(mapper.notes),
+        "warning_lines": [w.describe() for w in report.warnings[:200]],
+        "rejections": reporter.counts["rejections"],
+        "rejected_records": sum(reporter.rejected_records.values()),
+        "notes": reporter.counts["notes"],
         "merged_models": len(merges["merged"]),
-        "inferred_triples": len(inferred),
-        "models_with_derived_topic": len({s for s, p, _ in inferred if p == BM.relatedTopic}),
+        "helm_matching": {k: v for k, v in merges["helm"].items() if k != "ambiguous_entries"},
+        "evaluation_results": mapper.counts["results"],
+        "conflicts": len(found),
+        "inferred_triples": inference.triples,
+        "reasoning_rounds": inference.rounds,
+        "models_with_derived_topic": inference.models_with_derived_topic,
         "changes": changes,
-        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "timings_s": timings,
+        "peak_memory_mb": _peak_mb(),
+        "peak_memory_mb_by_stage": stages.peaks,
+        "timings_s": stages.timings,
     }
 
 
-def _local(iri) -> str:
-    text = str(iri)
-    for separator in ("#", "/"):
-        if separator in text:
-            text = text.rsplit(separator, 1)[-1]
-    return text
+def _peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
 
 
 def _write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+

@@ -35,6 +35,7 @@ class SourceFacts:
     records_rejected: int
     triples: int
     entities: int
+    variant: str | None = None  # the export variant an adapter recognised, such as Epoch's all-models export
 
 
 def sha256_of(path: Path) -> str:
@@ -80,6 +81,8 @@ def describe(sources: list[SourceFacts], other_graphs: dict[URIRef, int], mappin
         graph.add((node, BM.recordsRead, Literal(facts.records_read)))
         graph.add((node, BM.recordsRejected, Literal(facts.records_rejected)))
         graph.add((node, BM.mappingVersion, Literal(mapping_version)))
+        if facts.variant:
+            graph.add((node, BM.sourceVariant, Literal(facts.variant)))
         graph.add((node, VOID.triples, Literal(facts.triples)))
         graph.add((node, VOID.entities, Literal(facts.entities)))
         graph.add((node, PROV.wasGeneratedBy, activity))

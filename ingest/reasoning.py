@@ -1,55 +1,59 @@
-"""Materialise what the ontology lets a reasoner derive, into the graph ``inferred``.
+"""Materialise what the ontology lets a reasoner derive, inside the store, into the graph ``inferred``.
 
-Division of labour (measured figures in DESIGN.md):
-- ``reasonable`` computes the OWL 2 RL closure (class hierarchy, inverses,
-  transitivity, sub-properties, domains and ranges) in about a second;
-- the property chains, which ``reasonable`` skips, run as one SPARQL-shaped
-  join per ``owl:propertyChainAxiom`` read from the ontology;
-- ``bm:BigModel`` is defined by a datatype restriction, beyond OWL 2 RL; an
-  explicit rule applies the threshold read from that same restriction;
-- consistency (disjoint classes, functional properties) is checked here with
-  queries over asserted plus inferred triples, naming the offending entities.
-  Distinct bmkg IRIs are taken to name distinct entities, as the one minting
-  function guarantees, so two values of a functional property are a conflict.
-HermiT (owlready2) checks the ontology itself and samples: ``ontology.quality``.
+The ontology is small and fixed, so its axioms are compiled once into a handful
+of SPARQL updates, each covering one OWL 2 RL rule for every axiom of its kind
+(the axioms go in as a VALUES table):
+
+- cax-sco / cax-eqc: class membership, through the transitive closure of
+  ``rdfs:subClassOf``, named ``owl:equivalentClass`` and the named members of an
+  equivalent ``owl:intersectionOf``;
+- prp-spo1: sub-properties (transitively closed); prp-inv1/2: inverses;
+- prp-dom / prp-rng: named domains and ranges;
+- prp-trp: transitive properties; prp-symp: symmetric ones;
+- prp-spo2: the two-step property chains of ``owl:propertyChainAxiom``;
+- ``bm:BigModel``, defined by a datatype restriction beyond OWL 2 RL: the
+  threshold is read from that restriction.
+
+The updates run against the store's default graph (the distinct union of the
+asserted graphs) plus ``inferred``, and are repeated until a round adds nothing.
+Only statements about bmkg entities are derived, and never one that is already
+asserted, so ``inferred`` and the default graph are disjoint. The data never
+leaves the store: the build's memory does not grow with the closure.
+
+Consistency (disjoint classes, functional properties) is checked with queries
+afterwards, naming the offending entities. Distinct bmkg IRIs name distinct
+entities, as the one minting function guarantees, so two values of a functional
+property are a conflict. HermiT (owlready2) checks the ontology itself and
+samples: ``ontology.quality``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import reasonable
-from rdflib import OWL, RDF, XSD, BNode, Graph, Literal, URIRef
+import pyoxigraph
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, URIRef
 from rdflib.collection import Collection
-from rdflib.term import Node
 
-from ontology import BM, ID_BASE
+from ontology import BM, ID_BASE, graph_iri
 
 log = logging.getLogger(__name__)
 
-
-Triple = tuple[Node, Node, Node]
-
-# Terms used in per-triple loops, looked up once: rdflib's namespace attributes
-# (DefinedNamespace) check the name on every access, which cost seconds at x10.
-_TYPE, _SAME_AS, _THING = RDF.type, OWL.sameAs, OWL.Thing
-_STRING, _INTEGER = XSD.string, XSD.integer
+INFERRED = str(graph_iri("inferred"))
+_TYPE = str(RDF.type)
+_MAX_ROUNDS = 20  # the closure of this ontology settles in a few; more means a rule feeds itself
 
 
 @dataclass
 class Inference:
-    triples: set[Triple]
+    triples: int
+    rounds: int
     conflicts: list[str] = field(default_factory=list)
     threshold: int | None = None
-
-    def graph(self) -> Graph:
-        graph = Graph()
-        for triple in self.triples:
-            graph.add(triple)
-        return graph
+    models_with_derived_topic: int = 0
 
 
 def big_model_threshold(ontology: Graph) -> int:
@@ -68,242 +72,256 @@ def big_model_threshold(ontology: Graph) -> int:
     return int(rows[0][0])
 
 
-def materialise(data: Iterable[Triple], ontology: Graph) -> Inference:
-    """Derive every entailment about bmkg entities that is not already asserted."""
-    return prepare(data, ontology).run()
+@dataclass
+class Axioms:
+    """The ontology's axioms that data-level rules use, with their closures computed."""
 
+    superclasses: dict[str, set[str]]
+    superproperties: dict[str, set[str]]
+    inverses: dict[str, set[str]]
+    domains: dict[str, set[str]]
+    ranges: dict[str, set[str]]
+    transitive: set[str]
+    symmetric: set[str]
+    chains: list[tuple[str, str, str]]  # (property, first, second)
+    threshold: int
+    disjoint: list[tuple[str, str]]
+    functional: set[str]
 
-def prepare(data: Iterable[Triple], ontology: Graph) -> "Prepared":
-    """Encode ``data`` for the reasoner; the caller may then drop ``data`` before ``run``.
-
-    Reasoning at x100 held the data graph, its copy as a set and the reasoner's
-    closure as new rdflib terms (about 1 KB per triple) at once. Here the asserted
-    triples become integer ids, and the terms the reasoner need not understand
-    (entity IRIs and data literals, which no ontology axiom names) go to it as
-    short opaque IRIs: its output then costs a fraction of the memory and decodes
-    back to the original term objects.
-    """
-    return Prepared(data, ontology)
-
-
-class Prepared:
-    def __init__(self, data: Iterable[Triple], ontology: Graph):
-        self.ontology = ontology
-        self.terms: list[Node] = []  # id -> term
-        self.known: dict[Node, int] = {}  # ids of the terms the reasoner sees as themselves
-        for triple in ontology:
-            for term in triple:
-                self._id(term)
-        opaque: dict[Node, int] = {}
-        self.asserted: set[int] = set()
-        self.internal: list[Triple] = []
-        for s, p, o in data:
-            ids = [self.known.get(term) for term in (s, p, o)]
-            for position, term in enumerate((s, p, o)):
-                if ids[position] is None:
-                    if _reasoner_reads(term):
-                        ids[position] = self._id(term)
-                    else:
-                        ids[position] = opaque.get(term)
-                        if ids[position] is None:
-                            ids[position] = opaque[term] = len(self.terms)
-                            self.terms.append(term)
-            key = _pack(*ids)
-            if key in self.asserted:
-                continue
-            self.asserted.add(key)
-            # owl:sameAs links to other datasets (Wikidata) are a crosswalk for consumers;
-            # copying bmkg's statements onto the outside IRI would only make duplicates.
-            if not (p == _SAME_AS and not str(o).startswith(ID_BASE)):
-                self.internal.append(tuple(self._encoded(i) for i in ids))
-
-    def _id(self, term: Node) -> int:
-        found = self.known.get(term)
-        if found is None:
-            found = self.known[term] = len(self.terms)
-            self.terms.append(term)
-        return found
-
-    def _encoded(self, i: int) -> Node:
-        term = self.terms[i]
-        return term if self.known.get(term) == i else URIRef(f"{_OPAQUE}{i:x}")
-
-    def _decoded(self, term: Node) -> int:
-        if isinstance(term, URIRef) and term.startswith(_OPAQUE):
-            return int(term[len(_OPAQUE):], 16)
-        return self._id(_plain(term))
-
-    def run(self) -> Inference:
-        ontology, T = self.ontology, self.terms
-        reasoner = reasonable.PyReasoner()
-        reasoner.from_graph(self.internal + list(ontology))
-        self.internal = []
-        output = reasoner.reason()
-        del reasoner
-
-        ident = self._id
-        type_, model, count = ident(_TYPE), ident(BM.Model), ident(BM.parameterCount)
+    @classmethod
+    def of(cls, ontology: Graph) -> "Axioms":
+        named = lambda node: isinstance(node, URIRef)  # noqa: E731
+        direct: dict[str, set[str]] = defaultdict(set)
+        for sub, sup in ontology.subject_objects(RDFS.subClassOf):
+            if named(sub) and named(sup):
+                direct[str(sub)].add(str(sup))
+        for first, second in ontology.subject_objects(OWL.equivalentClass):
+            if named(first) and named(second):
+                direct[str(first)].add(str(second))
+                direct[str(second)].add(str(first))
+            elif named(first) and isinstance(second, BNode):
+                for head in ontology.objects(second, OWL.intersectionOf):
+                    direct[str(first)] |= {str(m) for m in Collection(ontology, head) if named(m)}
+        props: dict[str, set[str]] = defaultdict(set)
+        for sub, sup in ontology.subject_objects(RDFS.subPropertyOf):
+            if named(sub) and named(sup):
+                props[str(sub)].add(str(sup))
+        for first, second in ontology.subject_objects(OWL.equivalentProperty):
+            props[str(first)].add(str(second))
+            props[str(second)].add(str(first))
+        inverses: dict[str, set[str]] = defaultdict(set)
+        for first, second in ontology.subject_objects(OWL.inverseOf):
+            if named(first) and named(second):
+                inverses[str(first)].add(str(second))
+                inverses[str(second)].add(str(first))
+        domains, ranges = defaultdict(set), defaultdict(set)
+        for table, predicate in ((domains, RDFS.domain), (ranges, RDFS.range)):
+            for prop, cls_ in ontology.subject_objects(predicate):
+                if named(prop) and named(cls_) and cls_ != OWL.Thing and not str(cls_).startswith(str(XSD)) \
+                        and cls_ != RDFS.Literal:
+                    table[str(prop)].add(str(cls_))
         chains = []
-        for prop, chain_list in ontology.subject_objects(OWL.propertyChainAxiom):
-            first, second = list(Collection(ontology, chain_list))
-            chains.append((ident(prop), ident(first), ident(second)))
-        # Only what later steps read is kept from the closure, indexed by predicate.
-        wanted = {p for _, first, second in chains for p in (first, second)} | {count}
-        by_predicate: dict[int, set[tuple[int, int]]] = {p: set() for p in wanted}
-        models: set[int] = set()
-        check = _Consistency(ontology, ident)
-        inferred: set[int] = set()
-        keep = self._keeper()
-
-        def visit(s: int, p: int, o: int, key: int) -> None:
-            if p in by_predicate:
-                by_predicate[p].add((s, o))
-            elif p == type_ and o == model:
-                models.add(s)
-            check.add(s, p, o)
-            if key not in self.asserted and keep(s, p, o):
-                inferred.add(key)
-
-        decode = self._decoded
-        # Popping frees each output triple once read: the list never coexists with its decoding.
-        while output:
-            s, p, o = output.pop()
-            s, p, o = decode(s), decode(p), decode(o)
-            visit(s, p, o, _pack(s, p, o))
-        for key in self.asserted:
-            visit(*_unpack(key), key)
-
-        derived: set[tuple[int, int, int]] = set()
-        for prop, first, second in chains:
-            targets: dict[int, list[int]] = defaultdict(list)
-            for y, z in by_predicate[second]:
-                targets[y].append(z)
-            derived |= {(x, prop, z) for x, y in by_predicate[first] for z in targets.get(y, ())}
-        threshold = big_model_threshold(ontology)
-        big_model = ident(BM.BigModel)
-        derived |= {(s, type_, big_model) for s, o in by_predicate[count]
-                    if s in models and _is_integer(T[o]) and int(T[o]) >= threshold}
-        inverses = {ident(a): {ident(b) for b in bs} for a, bs in _inverses(ontology).items()}
-        derived |= {(o, inverse, s) for s, p, o in derived for inverse in inverses.get(p, ())}
-        for s, p, o in derived:
-            visit(s, p, o, _pack(s, p, o))
-        triples = {(T[s], T[p], T[o]) for s, p, o in map(_unpack, inferred)}
-        return Inference(triples, check.problems(T), threshold)
-
-    def _keeper(self) -> Callable[[int, int, int], bool]:
-        """Kept: statements about bmkg entities. Memberships in anonymous classes (unions,
-        restrictions), owl:Thing and x owl:sameAs x say nothing to a user."""
-        T = self.terms
-        entity: dict[int, bool] = {}
-        thing, same_as = self._id(_THING), self._id(_SAME_AS)
-
-        def keep(s: int, p: int, o: int) -> bool:
-            is_entity = entity.get(s)
-            if is_entity is None:
-                term = T[s]
-                is_entity = entity[s] = isinstance(term, URIRef) and str(term).startswith(ID_BASE)
-            return is_entity and o != thing and not (p == same_as and o == s) and not isinstance(T[o], BNode)
-        return keep
-
-
-class _Consistency:
-    """Collects what the disjointness and functional axioms constrain, as ids."""
-
-    def __init__(self, ontology: Graph, ident: Callable[[Node], int]):
-        self.ontology = ontology
-        self.groups = []
+        for prop, head in ontology.subject_objects(OWL.propertyChainAxiom):
+            steps = [str(s) for s in Collection(ontology, head)]
+            if len(steps) != 2:
+                raise ValueError(f"{prop}: only two-step property chains are supported, got {len(steps)} steps")
+            chains.append((str(prop), steps[0], steps[1]))
+        disjoint = []
         for group in ontology.subjects(RDF.type, OWL.AllDisjointClasses):
-            self.groups.append(list(Collection(ontology, ontology.value(group, OWL.members))))
-        self.disjoint = {ident(c): c for classes in self.groups for c in classes}
-        self.functional = {ident(p) for p in ontology.subjects(RDF.type, OWL.FunctionalProperty)}
-        self.type = ident(_TYPE)
-        self.members_of: dict[int, set[int]] = defaultdict(set)
-        self.values: dict[tuple[int, int], set[int]] = defaultdict(set)
-
-    def add(self, s: int, p: int, o: int) -> None:
-        if p == self.type:
-            if o in self.disjoint:
-                self.members_of[o].add(s)
-        elif p in self.functional:
-            self.values[(s, p)].add(o)
-
-    def problems(self, T: list[Node]) -> list[str]:
-        members_of = {T[c]: {T[s] for s in members} for c, members in self.members_of.items()}
-        values = {(T[s], T[p]): {T[o] for o in v} for (s, p), v in self.values.items() if len(v) > 1}
-        return _problems(self.groups, members_of, values)
+            members = [str(m) for m in Collection(ontology, ontology.value(group, OWL.members))]
+            disjoint += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+        for first, second in ontology.subject_objects(OWL.disjointWith):
+            disjoint.append((str(first), str(second)))
+        return cls(
+            superclasses={c: _closure(c, direct) - {c, str(OWL.Thing)} for c in list(direct)},
+            superproperties={p: _closure(p, props) - {p} for p in list(props)},
+            inverses=dict(inverses), domains=dict(domains), ranges=dict(ranges),
+            transitive={str(p) for p in ontology.subjects(RDF.type, OWL.TransitiveProperty)},
+            symmetric={str(p) for p in ontology.subjects(RDF.type, OWL.SymmetricProperty)},
+            chains=sorted(chains), threshold=big_model_threshold(ontology), disjoint=sorted(set(disjoint)),
+            functional={str(p) for p in ontology.subjects(RDF.type, OWL.FunctionalProperty)},
+        )
 
 
-def conflicts(triples: Iterable[Triple], ontology: Graph) -> list[str]:
+def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(edges.get(node, ()))
+    return seen
+
+
+# -- the rules as SPARQL ------------------------------------------------------------
+
+def _in_data(s: str, p: str, o: str) -> str:
+    """A pattern matched in the asserted union (the default graph) or in what was inferred."""
+    return f"{{ {s} {p} {o} }} UNION {{ GRAPH <{INFERRED}> {{ {s} {p} {o} }} }}"
+
+
+def _new(s: str, p: str, o: str) -> str:
+    """Keep only solutions whose head is neither asserted nor inferred yet; a lookup per solution,
+    where MINUS would scan every statement of the store for each rule."""
+    return (f"FILTER NOT EXISTS {{ {s} {p} {o} }} "
+            f"FILTER NOT EXISTS {{ GRAPH <{INFERRED}> {{ {s} {p} {o} }} }}")
+
+
+def _entity(var: str) -> str:
+    return f'FILTER(isIRI({var}) && STRSTARTS(STR({var}), "{ID_BASE}"))'
+
+
+def _values(names: str, rows) -> str:
+    body = " ".join("(" + " ".join(f"<{v}>" for v in row) + ")" for row in rows)
+    return f"VALUES ({names}) {{ {body} }}"
+
+
+def _prop(p: str) -> str:
+    return "prop " + p
+
+
+def _cls(c: str) -> str:
+    return "type " + c
+
+
+@dataclass
+class Rule:
+    """One OWL 2 RL rule for all the axioms (rows) of its kind.
+
+    ``reads`` gives, for an axiom row, the statements its body matches (a property,
+    or membership of a class), so a later round runs only the rows whose inputs grew.
+    ``select`` gives the query whose solutions ?s ?p ?o are the new statements.
+    """
+
+    name: str
+    rows: list[tuple[str, ...]]
+    reads: Callable[[tuple[str, ...]], set[str]]
+    select: Callable[[list[tuple[str, ...]]], str]
+
+
+_TYPE_BIND = f"BIND(<{_TYPE}> AS ?p)"
+
+
+def compile_rules(axioms: Axioms) -> list[Rule]:
+    """The rules in an order where each one mostly sees what the ones before it derived."""
+    a = axioms
+    rules = [
+        Rule("prp-spo1", sorted((p, q) for p, supers in a.superproperties.items() for q in supers),
+             lambda row: {_prop(row[0])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?p', rows)} {_in_data('?s', '?b', '?o')} "
+                          f"{_entity('?s')} FILTER(!isBlank(?o)) {_new('?s', '?p', '?o')} }}"),
+        Rule("prp-inv", sorted((p, q) for p, inverses in a.inverses.items() for q in inverses),
+             lambda row: {_prop(row[0])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?p', rows)} {_in_data('?o', '?b', '?s')} "
+                          f"{_entity('?s')} FILTER(!isBlank(?o)) {_new('?s', '?p', '?o')} }}"),
+        Rule("prp-symp", sorted((p,) for p in a.symmetric),
+             lambda row: {_prop(row[0])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?p', rows)} {_in_data('?o', '?p', '?s')} "
+                          f"{_entity('?s')} FILTER(!isBlank(?o)) {_new('?s', '?p', '?o')} }}"),
+        Rule("prp-trp", sorted((p,) for p in a.transitive),
+             lambda row: {_prop(row[0])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?p', rows)} {_in_data('?s', '?p', '?y')} "
+                          f"{_in_data('?y', '?p', '?o')} {_entity('?s')} FILTER(isIRI(?o)) "
+                          f"{_new('?s', '?p', '?o')} }}"),
+        Rule("prp-spo2", list(a.chains),
+             lambda row: {_prop(row[1]), _prop(row[2])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?p ?p1 ?p2', rows)} "
+                          f"{_in_data('?s', '?p1', '?y')} {_in_data('?y', '?p2', '?o')} {_entity('?s')} "
+                          f"FILTER(isIRI(?o)) {_new('?s', '?p', '?o')} }}"),
+        Rule("prp-dom", sorted((p, c) for p, classes in a.domains.items() for c in classes),
+             lambda row: {_prop(row[0])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?o', rows)} {_in_data('?s', '?b', '?y')} "
+                          f"{_entity('?s')} {_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
+        Rule("prp-rng", sorted((p, c) for p, classes in a.ranges.items() for c in classes),
+             lambda row: {_prop(row[0])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?o', rows)} {_in_data('?x', '?b', '?s')} "
+                          f"{_entity('?s')} {_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
+        Rule("big-model", [(str(BM.BigModel),)],
+             lambda row: {_cls(str(BM.Model)), _prop(str(BM.parameterCount))},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?o', rows)} "
+                          f"{_in_data('?s', 'a', f'<{BM.Model}>')} {_in_data('?s', f'<{BM.parameterCount}>', '?n')} "
+                          f"FILTER(DATATYPE(?n) = <{XSD.integer}> && ?n >= {a.threshold}) {_entity('?s')} "
+                          f"{_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
+        Rule("cax-sco", sorted((c, d) for c, supers in a.superclasses.items() for d in supers),
+             lambda row: {_cls(row[0])},
+             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?c ?o', rows)} {_in_data('?s', 'a', '?c')} "
+                          f"{_entity('?s')} {_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
+    ]
+    return [rule for rule in rules if rule.rows]
+
+
+def _count(store: pyoxigraph.Store) -> int:
+    rows = list(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} }}"))
+    return int(rows[0]["n"].value)
+
+
+def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000) -> Inference:
+    """Derive, into ``inferred``, every entailment of the rules about bmkg entities not already asserted.
+
+    Queries run in the store; their solutions are bulk-loaded into ``inferred`` a batch
+    at a time (a transactional INSERT was ten times slower). A rule runs again only for
+    the axioms whose input statements grew since it last ran, until nothing grows.
+    """
+    axioms = Axioms.of(ontology)
+    rules = compile_rules(axioms)
+    graph = pyoxigraph.NamedNode(INFERRED)
+    dirty: list[set[str] | None] = [None] * len(rules)  # None: every axiom row (the first round)
+    rounds = 0
+    while any(d is None or d for d in dirty):
+        rounds += 1
+        if rounds > _MAX_ROUNDS:
+            raise RuntimeError(f"reasoning did not settle after {_MAX_ROUNDS} rounds")
+        for index, rule in enumerate(rules):
+            grown = dirty[index]
+            rows = rule.rows if grown is None else [row for row in rule.rows if rule.reads(row) & grown]
+            dirty[index] = set()
+            if not rows:
+                continue
+            written = _apply(store, rule.select(rows), graph, batch)
+            log.debug("round %d: rule %s derived %d kinds of statement", rounds, rule.name, len(written))
+            for other in range(len(rules)):
+                if dirty[other] is not None:
+                    dirty[other] |= written
+    inference = Inference(_count(store), rounds, threshold=axioms.threshold)
+    inference.conflicts = consistency(store, axioms)
+    rows = list(store.query(f"""SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{
+        GRAPH <{INFERRED}> {{ ?m <{BM.relatedTopic}> ?t }} }}"""))
+    inference.models_with_derived_topic = int(rows[0]["n"].value)
+    return inference
+
+
+def _apply(store: pyoxigraph.Store, query: str, graph, batch: int) -> set[str]:
+    """Load a rule's solutions into ``graph``; the kinds of statement (property or class) it added."""
+    written: set[str] = set()
+    quads = []
+    for solution in store.query(query):
+        s, p, o = solution["s"], solution["p"], solution["o"]
+        quads.append(pyoxigraph.Quad(s, p, o, graph))
+        written.add(_cls(o.value) if p.value == _TYPE else _prop(p.value))
+        if len(quads) >= batch:
+            store.bulk_extend(quads)
+            quads = []
+    if quads:
+        store.bulk_extend(quads)
+    return written
+
+
+def consistency(store: pyoxigraph.Store, axioms: Axioms) -> list[str]:
     """Violations of disjointness and functional axioms, each naming the entities."""
-    functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
-    members_of: dict[Node, set[Node]] = defaultdict(set)
-    values: dict[tuple[Node, Node], set[Node]] = defaultdict(set)
-    for s, p, o in triples:
-        if p == _TYPE:
-            members_of[o].add(s)
-        elif p in functional:
-            values[(s, p)].add(o)
-    groups = [list(Collection(ontology, ontology.value(group, OWL.members)))
-              for group in ontology.subjects(RDF.type, OWL.AllDisjointClasses)]
-    return _problems(groups, members_of, values)
-
-
-def _problems(groups, members_of, values) -> list[str]:
     problems = []
-    for classes in groups:
-        for i, first in enumerate(classes):
-            for second in classes[i + 1:]:
-                problems += [f"{entity} is both {_local(first)} and {_local(second)}, which are disjoint"
-                             for entity in sorted(members_of.get(first, set()) & members_of.get(second, set()))]
-    problems += [f"{s} has {len(v)} values of functional property {_local(p)}: " + ", ".join(sorted(map(str, v)))
-                 for (s, p), v in sorted(values.items()) if len(v) > 1]
+    if axioms.disjoint:
+        rows = store.query(f"""SELECT ?x ?a ?b WHERE {{ {_values('?a ?b', axioms.disjoint)}
+            {_in_data('?x', 'a', '?a')} {_in_data('?x', 'a', '?b')} }} ORDER BY ?x ?a ?b""")
+        problems += [f"{r['x'].value} is both {_local(r['a'].value)} and {_local(r['b'].value)}, which are disjoint"
+                     for r in rows]
+    for prop in sorted(axioms.functional):
+        rows = store.query(f"""SELECT ?s (GROUP_CONCAT(DISTINCT STR(?o); SEPARATOR=", ") AS ?values)
+            (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {_in_data('?s', f'<{prop}>', '?o')} }}
+            GROUP BY ?s HAVING (COUNT(DISTINCT ?o) > 1) ORDER BY ?s""")
+        problems += [f"{r['s'].value} has {r['n'].value} values of functional property {_local(prop)}: "
+                     f"{', '.join(sorted(r['values'].value.split(', ')))}" for r in rows]
     return problems
 
 
-# Ids of a triple's terms packed into one int: a set of these costs a third of a set of tuples.
-_BITS = 32
-_MASK = (1 << _BITS) - 1
-
-
-def _pack(s: int, p: int, o: int) -> int:
-    return (s << 2 * _BITS) | (p << _BITS) | o
-
-
-def _unpack(key: int) -> tuple[int, int, int]:
-    return key >> 2 * _BITS, (key >> _BITS) & _MASK, key & _MASK
-
-
-# An IRI scheme no source uses; the reasoner treats these as plain individuals.
-_OPAQUE = "x-bmkg:"
-_W3C = "http://www.w3.org/"
-
-
-def _reasoner_reads(term: Node) -> bool:
-    """Whether the reasoner must see ``term`` itself: W3C vocabulary it has rules for,
-    and xsd:string literals, which it merges with plain ones."""
-    if isinstance(term, URIRef):
-        return term.startswith(_W3C)
-    return isinstance(term, Literal) and term.datatype == _STRING
-
-
-def _inverses(ontology: Graph) -> dict[Node, set[Node]]:
-    pairs: dict[Node, set[Node]] = defaultdict(set)
-    for a, b in ontology.subject_objects(OWL.inverseOf):
-        pairs[a].add(b)
-        pairs[b].add(a)
-    return pairs
-
-
-def _plain(term: Node) -> Node:
-    # reasonable types plain literals as xsd:string; RDF 1.1 says they are the same.
-    if isinstance(term, Literal) and term.datatype == _STRING:
-        return Literal(str(term))
-    return term
-
-
-def _is_integer(value: Node) -> bool:
-    return isinstance(value, Literal) and value.datatype == _INTEGER
-
-
-def _local(iri: Node) -> str:
-    return str(iri).rsplit("#", 1)[-1]
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1]

@@ -111,6 +111,69 @@ def parse_date(text: str, latest: dt.date | None = None) -> dt.date:
         value = None
     if value is None:
         raise FieldError(f"expected a date as YYYY-MM-DD or YYYY/MM/DD, got {text!r}")
+    return _not_after(value, latest, text)
+
+
+def parse_timestamp_date(text: str, latest: dt.date | None = None) -> dt.date:
+    """The day of an ISO timestamp, as Epoch's 'Last modified' column writes it.
+
+    >>> parse_timestamp_date("2024-09-05 18:08:31+00:00")
+    datetime.date(2024, 9, 5)
+    >>> parse_timestamp_date("yesterday")
+    Traceback (most recent call last):
+    ...
+    ingest.records.FieldError: expected a timestamp such as 2024-09-05 18:08:31+00:00, got 'yesterday'
+    """
+    text = text.strip()
+    try:
+        value = dt.datetime.fromisoformat(text).date() if re.match(r"^\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise FieldError(f"expected a timestamp such as 2024-09-05 18:08:31+00:00, got {text!r}")
+    return _not_after(value, latest, text)
+
+
+_MONTHS = {name: number for number, name in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], start=1)}
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DAY_MONTH_NAME = re.compile(r"^(\d{1,2}) ([A-Za-z]+) (\d{4})(?: \d{1,2}:\d{2}\s*[ap]m)?$", re.IGNORECASE)
+
+
+def parse_day_first_date(text: str, latest: dt.date | None = None) -> dt.date:
+    """A day-first date as Epoch's benchmark tables write it: '24/1/2025', '17 November 2025 4:28pm',
+    or an ISO date.
+
+    >>> parse_day_first_date("24/1/2025"), parse_day_first_date("6/3/2025")
+    (datetime.date(2025, 1, 24), datetime.date(2025, 3, 6))
+    >>> parse_day_first_date("17 November 2025 4:28pm")
+    datetime.date(2025, 11, 17)
+    >>> parse_day_first_date("2025-05-22")
+    datetime.date(2025, 5, 22)
+    >>> parse_day_first_date("1/13/2025")
+    Traceback (most recent call last):
+    ...
+    ingest.records.FieldError: expected a day-first date such as 24/1/2025 or 17 November 2025, got '1/13/2025'
+    """
+    text = text.strip()
+    value = None
+    try:
+        if match := _DAY_FIRST.match(text):
+            day, month, year = (int(g) for g in match.groups())
+            value = dt.date(year, month, day)
+        elif (match := _DAY_MONTH_NAME.match(text)) and match.group(2).lower() in _MONTHS:
+            value = dt.date(int(match.group(3)), _MONTHS[match.group(2).lower()], int(match.group(1)))
+        elif re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+            value = dt.date.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise FieldError(f"expected a day-first date such as 24/1/2025 or 17 November 2025, got {text!r}")
+    return _not_after(value, latest, text)
+
+
+def _not_after(value: dt.date, latest: dt.date | None, text: str) -> dt.date:
     if latest is not None and value > latest:
         raise FieldError(f"expected a date not after {latest.isoformat()}, got {text!r}")
     return value

@@ -83,7 +83,10 @@ def _record(item: dict, location: Location, build_date: dt.date) -> Record:
     if not item.get("parameters_dense") and not item.get("parameters_MoE"):
         raise FieldError("one of parameters_dense and parameters_MoE is required", "parameters_dense")
     for field, target in (("parameters_dense", "parameters"), ("parameters_MoE", "moe_parameters")):
-        fields[target] = [_checked(field, v, values.parse_parameter_text) for v in _as_list(field, item.get(field, []))]
+        sizes = _as_list(field, item.get(field, []))
+        fields[target] = [_checked(field, v, values.parse_parameter_text) for v in sizes]
+        # the sizes as written ("175B"), which name each size of a family's models
+        fields[target.removesuffix("s") + "_texts"] = [values.clean_text(v).lstrip("~").strip() for v in sizes]
     for field, target in (("paper/news", "paper"), ("model", "weights"), ("code", "code"), ("api", "api")):
         if item.get(field):
             fields[target] = _checked(field, item[field], values.parse_url)

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.adapters import bmlist, curated, epoch_hardware, epoch_models, rdf_file, wikidata
+from ingest import snapshot
+from ingest.adapters import (bmlist, curated, epoch_benchmarks, epoch_hardware, epoch_models, helm, rdf_file,
+                             wikidata)
 from ingest.records import Record, Rejection
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -53,9 +55,15 @@ def _wikidata_snapshot(path: Path) -> str | None:
     return max(times) if times else None
 
 
+def _manifest_snapshot(path: Path) -> str | None:
+    """The snapshot day in a shipped folder copy's snapshot.json (a raw download has none)."""
+    return snapshot.manifest_date(path) if path.is_dir() else None
+
+
 _EPOCH_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
 _EPOCH_ATTRIBUTION = ("Data: Epoch AI, Notable AI Models and Machine Learning Hardware databases (epoch.ai), "
                       "CC BY 4.0")
+_EPOCH_MODELS_ATTRIBUTION = "Data: Epoch AI, All AI Models and Notable AI Models databases (epoch.ai), CC BY 4.0"
 
 SOURCES: dict[str, Source] = {
     source.name: source
@@ -63,9 +71,21 @@ SOURCES: dict[str, Source] = {
         Source("epoch-hardware", epoch_hardware.read, DATA / "epoch" / "ml_hardware_2026.csv",
                "Epoch AI: Machine Learning Hardware", "https://epoch.ai/data/machine-learning-hardware",
                _EPOCH_LICENCE, _EPOCH_ATTRIBUTION, _hardware_snapshot),
-        Source("epoch-models", epoch_models.read, DATA / "epoch" / "notable_ai_models_2025-02-24.csv",
+        Source("epoch-models", epoch_models.read, DATA / "epoch" / "all_ai_models_2025-03-14.csv",
+               "Epoch AI: All AI Models", "https://epoch.ai/data/ai-models",
+               _EPOCH_LICENCE, _EPOCH_MODELS_ATTRIBUTION, _date_in_name),
+        Source("epoch-notable", epoch_models.read_as("epoch-notable"),
+               DATA / "epoch" / "notable_ai_models_2025-02-24.csv",
                "Epoch AI: Notable AI Models", "https://epoch.ai/data/notable-ai-models",
-               _EPOCH_LICENCE, _EPOCH_ATTRIBUTION, _date_in_name),
+               _EPOCH_LICENCE, _EPOCH_MODELS_ATTRIBUTION, _date_in_name),
+        Source("epoch-benchmarks", epoch_benchmarks.read, DATA / "epoch" / "benchmarks",
+               "Epoch AI: AI Benchmarking Hub", "https://epoch.ai/benchmarks",
+               _EPOCH_LICENCE, "Benchmark data: Epoch AI, AI Benchmarking Hub (epoch.ai), CC BY 4.0",
+               _manifest_snapshot),
+        Source("helm", helm.read, DATA / "helm",
+               "Stanford CRFM HELM: model registry (crfm-helm 0.5.16)", "https://github.com/stanford-crfm/helm",
+               "https://www.apache.org/licenses/LICENSE-2.0",
+               "Model metadata: Stanford CRFM HELM (crfm-helm 0.5.16), Apache-2.0", _manifest_snapshot),
         Source("bmlist", bmlist.read, DATA / "bmlist" / "all_models.json",
                "OpenBMB BMList", "https://github.com/OpenBMB/BMList",
                "https://www.apache.org/licenses/LICENSE-2.0",

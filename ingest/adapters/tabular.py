@@ -87,6 +87,10 @@ def read_rows(path: Path, required: list[str]) -> tuple[list[str], Iterator[tupl
     return header, rows()
 
 
+# Date parsers get the build day, after which no date may lie.
+_DATED = (values.parse_date, values.parse_timestamp_date, values.parse_day_first_date)
+
+
 @dataclass(frozen=True)
 class Column:
     """How one CSV column becomes one record field."""
@@ -131,8 +135,8 @@ def read_records(
             if not cell.strip():
                 continue
             try:
-                if column.parse is values.parse_date:
-                    value = values.parse_date(cell, latest=build_date)
+                if column.parse in _DATED:
+                    value = column.parse(cell, latest=build_date)
                 else:
                     value = column.parse(cell)
             except FieldError as error:
