@@ -30,7 +30,7 @@ from rdflib import OWL, PROV, RDF, SKOS, XSD, Graph, Literal, URIRef
 from ingest import wikidata as linker
 from ingest.adapters import wikidata as adapter
 from ingest.adapters.registry import SOURCES
-from ingest.mapping import Mapper
+from tests.ingest.mapped import graph_triples, map_records
 from ontology import store
 
 DATA = Path(__file__).parent / "data" / "wikidata"
@@ -355,9 +355,9 @@ def test_the_adapter_drops_links_that_clash_and_the_mapper_copies_the_rest(tmp_p
     problems = sorted(i.location.name for i in items if hasattr(i, "reason"))
     assert problems == sorted([ID + "model/bad-object", ID + "org/good", ID + "org/merged", ID + "org/other",
                                "https://example.org/x"])
-    graphs = Mapper({"wikidata": records}).run()
-    links = {(str(s).removeprefix(ID), str(o).removeprefix(WD)) for s, p, o in graphs["wikidata"]
-             if p in (SKOS.exactMatch, SKOS.closeMatch, OWL.sameAs)}
+    triples = graph_triples(map_records(records), "wikidata")
+    links = {(s.removeprefix(ID), o.removeprefix(WD)) for s, p, o in triples
+             if p in (str(SKOS.exactMatch), str(SKOS.closeMatch), str(OWL.sameAs))}
     assert links == {("org/good", "Q1"), ("model/kept", "Q8"), ("model/exact", "Q6")}
     assert all(r.source == "wikidata" for r in records)
 
@@ -370,8 +370,8 @@ def test_the_wikidata_source_is_registered():
 
 def test_the_shipped_curated_qids_name_built_entities_and_reach_the_graph(shipped_build, sparql):
     entries, problems = adapter.confirmed_entries(linker.DEFAULT_CONFIRMED)
-    assert problems == [] and len(entries) >= 15
-    assert all(e.sources and all(url.startswith("https://") for url, _ in e.sources) for e in entries)
+    assert problems == [] and len(entries) >= 50
+    assert all(e.sources and all(url.startswith("https://") and says for url, says in e.sources) for e in entries)
     rows = sparql("""
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
         PREFIX owl: <http://www.w3.org/2002/07/owl#>
@@ -386,3 +386,19 @@ def test_the_shipped_curated_qids_name_built_entities_and_reach_the_graph(shippe
     assert openai == [{"item": WD + "Q21708200"}]
     _root, result = shipped_build
     assert result.summary["violations"] == 0
+
+
+def test_the_shipped_crosswalk_is_one_to_one_and_says_why_a_link_is_only_close(shipped_build):
+    """Read as raw YAML, so a clash the adapter would drop still fails here instead of vanishing."""
+    import yaml
+
+    raw = yaml.safe_load(linker.DEFAULT_CONFIRMED.read_text(encoding="utf-8"))["links"]
+    entities = [r["entity"] for r in raw]
+    assert len(entities) == len(set(entities)), "an entity is listed twice"
+    exact = [r["qid"] for r in raw if r.get("relation", "exact") == "exact"]
+    assert len(exact) == len(set(exact)), "a QID is the exact match of two entities"
+    assert all(r.get("note") for r in raw if r.get("relation") == "close"), "a close link needs a note saying why"
+    _root, result = shipped_build
+    built = set(json.loads((result.generation.path / "entities.json").read_text()))
+    missing = [e for e in entities if ID + e.replace(":", "/", 1) not in built]
+    assert missing == []
