@@ -132,11 +132,13 @@ def why(model: str, topic: str, store_path: Path | None) -> None:
     model_iri, topic_iri = (bound[n].value for n in ("model", "topic"))
     for row in (dict(zip(names, r)) for r in rows):
         if row["relation"] == "has topic":
-            click.echo(f"{model_iri} --has topic--> {topic_iri}   [{_graph(row['topicGraph'])}]")
+            click.echo(f"{model_iri} --has topic--> {topic_iri}   [{_graph(row['topicGraph'])}]\n"
+                       f"    rule: {row['rule']}")
         else:
             label = f" ({row['viaLabel']})" if row["viaLabel"] else ""
             click.echo(f"{model_iri} --{row['relation']}--> {row['via']}{label}   [{_graph(row['linkGraph'])}]\n"
-                       f"    --has topic--> {topic_iri}   [{_graph(row['topicGraph'])}]")
+                       f"    --implies topic--> {topic_iri}   [{_graph(row['topicGraph'])}]\n"
+                       f"    rule: {row['rule']}")
 
 
 def _graph(iri: str) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 import pyoxigraph
 
 from ontology import ID_BASE, mint, paths
+from ontology import store as layout
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 ENTITY_TYPES = {"model", "topic", "org", "hardware", "dataset", "technique", "system", "benchmark", "task",
@@ -186,7 +187,7 @@ def entity(kind: str, raw: str, store: pyoxigraph.Store | None) -> pyoxigraph.Na
              FILTER(STRSTARTS(STR(?e), ?prefix) && LCASE(STR(?l)) = LCASE(?name))
            } ORDER BY ?e LIMIT 2""",
         {"prefix": pyoxigraph.Literal(f"{ID_BASE}{kind}/"), "name": pyoxigraph.Literal(raw)}),
-        use_default_graph_as_union=True,
+        default_graph=layout.union_graphs(),
     )
     found = [row["e"] for row in matches]
     if len(found) == 1:
@@ -198,14 +199,12 @@ def entity(kind: str, raw: str, store: pyoxigraph.Store | None) -> pyoxigraph.Na
 
 def run(store: pyoxigraph.Store, query: NamedQuery, values: dict[str, str] | None = None,
         asserted_only: bool = False, graphs: list[str] | None = None):
-    """Execute a named query on the union of the store's graphs.
+    """Execute a named query over the whole build, each statement once.
 
     ``asserted_only`` leaves out the inferred graph, so a caller can show what
-    the reasoner adds.
+    the reasoner adds; ``graphs`` names the graphs whose merge is the default graph.
     """
     text = with_values(query.text, bind(query, values or {}, store))
-    if asserted_only or graphs is not None:
-        names = graphs if graphs is not None else [
-            g.value for g in store.named_graphs() if not g.value.endswith("/graph/inferred")]
-        return store.query(text, default_graph=[pyoxigraph.NamedNode(g) for g in names])
-    return store.query(text, use_default_graph_as_union=True)
+    if graphs is not None:
+        return store.query(text, default_graph=[pyoxigraph.NamedNode(g) for g in graphs])
+    return store.query(text, default_graph=layout.union_graphs(inferred=not asserted_only))

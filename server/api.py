@@ -5,9 +5,9 @@
 VALUES block (``queries.library``), never by splicing text, and runs the query
 through the SPARQL protocol's own path, so it answers in every format
 ``/sparql`` does, negotiated the same way (``format=`` or ``Accept``), with the
-same row cap, caching and validators. ``asserted=true`` makes the default graph
-the union of every graph except ``inferred``, as ``bmkg query --asserted-only``
-does, to show what the reasoner adds.
+same row cap, caching and validators. ``asserted=true`` leaves ``inferred`` out
+of the default graph (each asserted statement still once), as ``bmkg query
+--asserted-only`` does, to show what the reasoner adds.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 from ontology import ID_BASE, IRIError, mint
 from queries import library
 from server import entities, protocol
-from server.entities import INFERRED
 from server.responses import HTTPProblem
 
 bp = Blueprint("api", __name__)
@@ -71,10 +70,8 @@ def run(name: str) -> Response:
     values = {k: v[0] for k, v in params.items() if k not in RESERVED}
     text = bound_text(found, values)
     operation = protocol.Operation("query", text, formats=params.get("format", []) + params.get("output", []))
-    if asserted:
-        every = list(entities.graphs())
-        operation.default_graphs = [iri for iri in every if iri != INFERRED]
-        operation.named_graphs = every  # GRAPH patterns still see every graph, as in `bmkg query --asserted-only`
+    # GRAPH patterns still see every graph, as in `bmkg query --asserted-only`
+    operation.asserted = asserted
     response = protocol.run_query(operation)
     response.headers["X-BMKG-Query"] = name
     response.headers["X-BMKG-Dataset"] = "asserted" if asserted else "all"

@@ -16,14 +16,17 @@ caching, status codes) still happens here, before and after the call.
   (Virtuoso writes ``5e+26`` where Oxigraph writes ``5e26``, and doubles
   with only 6 significant digits).
 - **Default graph.** The embedded store's default graph is the union of
-  bmkg's named graphs. Backends differ (Oxigraph server: an empty default
+  bmkg's named graphs, each statement once (``ontology.store``). Backends differ (Oxigraph server: an empty default
   graph unless started with ``--union-default-graph``; Virtuoso: the union of
   every graph, its system graphs included), so a query without a dataset of
   its own is sent with every bmkg graph as a ``default-graph-uri`` and as a
   ``named-graph-uri``. The graphs are those the ``metadata`` graph lists
   (``<https://w3id.org/bmkg/> void:subset``, as ``bmkg publish`` leaves
   them) plus the metadata graph; ``BACKEND_GRAPHS`` fixes the list instead.
-  With a protocol dataset, the query's own FROM clauses are taken out first
+  The backend's engine merges them as it does any dataset: Oxigraph server
+  repeats a statement once per graph that holds it, so a count over a
+  backend can exceed the embedded store's (the same statement stated by
+  two sources). With a protocol dataset, the query's own FROM clauses are taken out first
   (``without_dataset``): Virtuoso adds the protocol's graphs to them instead
   of replacing them.
 - **Timeouts.** The socket waits at most the remaining time, and the body is
@@ -63,7 +66,7 @@ import pyoxigraph as ox
 from SPARQLWrapper import BASIC, DIGEST, POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from ontology import GRAPH_BASE
+from ontology import GRAPH_BASE, store
 from server import lexer, results
 from server.executor import PoolBusy, QueryTimeout
 
@@ -459,6 +462,8 @@ class RemoteExecutor:
         try:
             if default is None and named is None and job.get("union"):
                 default = named = self.union_graphs(deadline, timeout)
+                if store.INFERRED_GRAPH not in job["union"]:  # the asserted graphs only
+                    default = tuple(g for g in default if g != store.INFERRED_GRAPH)
             elif (default is not None or named is not None) and inspection.has_dataset:
                 text = without_dataset(text, inspection.tokens)
             text = with_base(text, job.get("base"), inspection.tokens if text is job["query"] else None)

@@ -344,7 +344,8 @@ def related_topic_paths(model: str, topic: str) -> list:
         relation, via = value(row, "relation"), value(row, "via")
         if via:
             reasons.append([("t", f"{relation} "), ("e", via), ("g", value(row, "linkGraph")),
-                            ("t", ", which has this topic"), ("g", value(row, "topicGraph"))])
+                            ("t", ", which a curator declared to imply this topic"), ("g", value(row, "topicGraph")),
+                            ("t", f"; rule: {value(row, 'rule')}")])
         else:
             reasons.append([("t", f"{relation} directly"), ("g", value(row, "topicGraph"))])
     return reasons
@@ -493,21 +494,20 @@ def run_for_page(text: str, named, values: dict[str, str], asserted: bool) -> Ou
         outcome.form = inspection.form
         outcome.formats = [(f.names[0], f.media_type.split(";")[0]) for f in negotiation.BY_FORM[inspection.form]]
         graph_result = inspection.form in ("CONSTRUCT", "DESCRIBE")
-        default = named_graphs = None
         if asserted:
+            # the downloads ask /sparql for the merge of the asserted graphs, which it answers
+            # from the store's default graph, as this page does
             every = list(entities.graphs())
-            default, named_graphs = [g_ for g_ in every if g_ != INFERRED], every
-            outcome.default_graphs, outcome.named_graphs = default, named_graphs
+            outcome.default_graphs, outcome.named_graphs = [g_ for g_ in every if g_ != INFERRED], every
         if named is not None:
             arguments = {k: v for k, v in values.items() if v != ""}
             if asserted:
                 arguments["asserted"] = "true"
             query_string = urlencode(arguments)
             outcome.api_url = url_for("api.run", name=named.name) + (f"?{query_string}" if query_string else "")
-        union = default is None and not inspection.has_dataset
         job = runtime.query_job(text, "ntriples" if graph_result else "json",
-                                base=url_for("protocol.sparql", _external=True), union=union, default=default,
-                                named=named_graphs, cap=DISPLAY_ROWS)
+                                base=url_for("protocol.sparql", _external=True), union=not inspection.has_dataset,
+                                inferred=not asserted, cap=DISPLAY_ROWS)
         started = time.perf_counter()
         reply = protocol.run_job(job)
         outcome.seconds = time.perf_counter() - started

@@ -20,7 +20,8 @@ from urllib.parse import unquote_to_bytes
 import pyoxigraph as ox
 from flask import Blueprint, Response, g, request
 
-from server import lexer, negotiation, policy, responses
+from ontology import store
+from server import entities, lexer, negotiation, policy, responses
 from server.description import service_description
 from server.cache import Entry
 from server.executor import PoolBusy, QueryTimeout, WorkerFailed
@@ -47,6 +48,7 @@ class Operation:
     using_graphs: list[str] = field(default_factory=list)
     using_named_graphs: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
+    asserted: bool = False  # the default graph leaves out ``inferred`` (the query API's asserted=true)
 
 
 def decode_params(raw: bytes, where: str) -> dict[str, list[str]]:
@@ -232,8 +234,14 @@ def run_query(operation: Operation) -> Response:
     # The endpoint's default graph is the union of all graphs, unless the
     # protocol or the query (FROM, FROM NAMED) gives a dataset.
     union = not protocol_dataset and not inspection.has_dataset
+    inferred = not operation.asserted
+    if default and not inspection.has_dataset and not settings.backend:
+        merged = merged_dataset(default)
+        if merged is not None:  # every graph, or every asserted one: the store holds their merge
+            union, inferred, default = True, merged, None
     generation = runtime.generation()
-    key = (operation.text, base, union, tuple(default or ()), tuple(named or ()), fmt.key, settings.row_cap, generation.id)
+    key = (operation.text, base, union, inferred, tuple(default or ()), tuple(named or ()), fmt.key, settings.row_cap,
+           generation.id)
     cacheable = policy.cacheable(inspection)
     tag = responses.etag(generation, *key) if cacheable else None
     if tag and responses.not_modified(request, tag, generation):
@@ -241,8 +249,8 @@ def run_query(operation: Operation) -> Response:
         response = Response(status=304)
         return _query_headers(responses.validators(response, tag, generation))
     def produce() -> Entry:
-        job = runtime.query_job(operation.text, fmt.key, base=base, union=union, default=default, named=named,
-                                generation=generation)
+        job = runtime.query_job(operation.text, fmt.key, base=base, union=union, inferred=inferred, default=default,
+                                named=named, generation=generation)
         started = time.perf_counter()
         reply = run_job(job)
         runtime.metrics.observe("bmkg_query_duration_seconds", time.perf_counter() - started)
@@ -265,6 +273,19 @@ def run_query(operation: Operation) -> Response:
     if tag:
         responses.validators(response, tag, generation)
     return _query_headers(response)
+
+
+def merged_dataset(default_graphs: list[str]) -> bool | None:
+    """Whether a protocol default graph is the merge of every graph (True) or of every graph but
+    ``inferred`` (False), which the embedded store holds as its default graph with each statement
+    once; None for any other list, which the engine merges graph by graph."""
+    every = set(entities.graphs())
+    asked = set(default_graphs)
+    if asked == every:
+        return True
+    if asked == every - {store.INFERRED_GRAPH}:
+        return False
+    return None
 
 
 def entry_response(entry: Entry) -> Response:

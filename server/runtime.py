@@ -82,15 +82,17 @@ class Runtime:
     def generation(self) -> store.Generation:
         return self.watcher.current()
 
-    def query_job(self, text: str, fmt: str, *, base: str | None, union: bool = True,
+    def query_job(self, text: str, fmt: str, *, base: str | None, union: bool = True, inferred: bool = True,
                   default: list[str] | None = None, named: list[str] | None = None,
                   cap: int | None = None, generation: store.Generation | None = None) -> dict:
+        """A query job; ``union`` makes the default graph the whole build (without ``inferred`` when
+        ``inferred`` is false), each statement once, unless ``default`` or ``named`` give a dataset."""
         return {
             "op": "query",
             "generation": self._location(generation or self.generation()),
             "query": text,
             "base": base,
-            "union": union,
+            "union": store.union_dataset(inferred) if union else None,
             "default": default,
             "named": named,
             "format": fmt,

@@ -41,15 +41,9 @@ class _Worker:
             store = self.open(job["generation"])
         except Exception as error:  # OSError, or RuntimeError for a damaged database
             return ("error", "store", f"cannot open the store: {error}")
-        kwargs = {"base_iri": job.get("base")}
-        if job.get("default") is not None or job.get("named") is not None:
-            kwargs["default_graph"] = [_graph(g) for g in job.get("default") or []]
-            kwargs["named_graphs"] = [_graph(g) for g in job.get("named") or []]
-        elif job.get("union"):
-            kwargs["use_default_graph_as_union"] = True
         started = time.perf_counter()
         try:
-            result = store.query(job["query"], **kwargs)
+            result = store.query(job["query"], **_dataset(job))
             body, truncated, rows = results.serialize(result, job["format"], job.get("cap", 0), self.prefixes)
         except SyntaxError as error:
             return ("error", "syntax", str(error))
@@ -66,8 +60,25 @@ class _Worker:
         return writer.apply(job)
 
 
-def _graph(iri: str):
-    return ox.NamedNode(iri)
+def _dataset(job: dict) -> dict:
+    """The query's keyword arguments for the job's base IRI and dataset."""
+    kwargs = {"base_iri": job.get("base")}
+    union, default, named = job.get("union"), job.get("default"), job.get("named")
+    if union is not None:
+        # the store's default graph (the distinct union of the asserted graphs), with or
+        # without ``inferred``: each statement is seen once
+        kwargs["default_graph"] = [_graph(g) for g in union]
+        if named is not None:
+            kwargs["named_graphs"] = [_graph(g) for g in named]
+    elif default is not None or named is not None:
+        kwargs["default_graph"] = [_graph(g) for g in default or []]
+        kwargs["named_graphs"] = [_graph(g) for g in named or []]
+    return kwargs
+
+
+def _graph(iri: str | None):
+    """A graph name of a job; None is the store's default graph."""
+    return ox.DefaultGraph() if iri is None else ox.NamedNode(iri)
 
 
 def _die_with_parent(parent: int) -> None:

@@ -9,6 +9,11 @@ current generation. Readers move to it on their next request. A write that
 fails, or whose worker is killed, leaves a partial generation that the next
 build or write removes, and ``current`` untouched.
 
+The store's default graph is the distinct union of the named graphs but
+``inferred`` (``ontology.store``). A write to the default graph is kept in the
+named graph ``local``, and the default graph is remade after every write, so it
+stays that union.
+
 Writes are serialised by the same lock as ``bmkg build``, so a build and a
 write never interleave. This runs in a query worker process (it is killable
 like a query); only the ``write`` job imports it.
@@ -65,7 +70,9 @@ def _apply_locked(root: Path, actions: list[dict]) -> tuple:
         reader.backup(str(partial.oxigraph))
         del reader
         target = ox.Store(str(partial.oxigraph))
+        target.update(f"ADD DEFAULT TO <{_BEFORE}>")
         info = [_run(target, action) for action in actions]
+        _keep_default_writes(target)
         target.flush()
         del target  # closes the database before readers may open it
     except SyntaxError as error:
@@ -79,6 +86,22 @@ def _apply_locked(root: Path, actions: list[dict]) -> tuple:
         raise
     published = store.publish(root, partial, keep=KEEP)
     return ("ok", published.id, info)
+
+
+_BEFORE = "urn:bmkg:default-graph-before-write"  # a scratch copy, dropped before the write is published
+
+
+def _keep_default_writes(target: ox.Store) -> None:
+    """Move what the actions did to the default graph into the graph ``local``, then remake the
+    default graph as the union of the named graphs (``ontology.store``): statements added to it
+    stay, and one removed from it stays removed unless a source's graph still states it."""
+    target.update(f"""
+        INSERT {{ GRAPH <{store.LOCAL_GRAPH}> {{ ?s ?p ?o }} }}
+        WHERE {{ ?s ?p ?o FILTER NOT EXISTS {{ GRAPH <{_BEFORE}> {{ ?s ?p ?o }} }} }} ;
+        DELETE {{ GRAPH <{store.LOCAL_GRAPH}> {{ ?s ?p ?o }} }}
+        WHERE {{ GRAPH <{_BEFORE}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ ?s ?p ?o }} }} ;
+        DROP SILENT GRAPH <{_BEFORE}>""")
+    store.refresh_union(target)
 
 
 def _graph(iri: str | None):

@@ -71,6 +71,7 @@ def publish(root: Path, quads: list[ox.Quad]) -> store.Generation:
         partial = store.start_generation(root)
         db = ox.Store(str(partial.oxigraph))
         db.extend(quads)
+        store.refresh_union(db)
         db.flush()
         del db
         return store.publish(root, partial)

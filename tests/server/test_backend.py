@@ -142,7 +142,9 @@ def update(server, text: str) -> None:
 
 
 def embedded_select(store: ox.Store, text: str, **kwargs) -> dict:
-    options = kwargs or {"use_default_graph_as_union": True}
+    """An answer of the embedded store over the merge of its named graphs, as a backend's engine
+    makes it from the published graphs (Oxigraph repeats a statement once per graph that holds it)."""
+    options = kwargs or {"default_graph": list(store.named_graphs())}
     return json.loads(store.query(text, **options).serialize(format=ox.QueryResultsFormat.JSON))
 
 

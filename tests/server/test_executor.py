@@ -23,7 +23,7 @@ def executor(store_root):
 
 def job(store_root, query: str, fmt: str = "json") -> dict:
     return {"op": "query", "generation": str(store.current(store_root).oxigraph), "query": query,
-            "base": None, "union": True, "default": None, "named": None, "format": fmt, "cap": 0}
+            "base": None, "union": store.union_dataset(), "default": None, "named": None, "format": fmt, "cap": 0}
 
 
 def test_a_job_runs_in_another_process(executor, store_root):

@@ -47,11 +47,18 @@ def test_delete_removes_a_graph_and_a_missing_one_is_404(writable_client, token)
     assert writable_client.delete(url(), headers=auth).status_code == 404
 
 
-def test_the_default_graph_is_the_stores_own(writable_client, token):
+def test_the_default_graph_is_the_union_of_the_asserted_graphs_and_keeps_its_own_writes(writable_client, token):
     auth = {"Authorization": f"Bearer {token}"}
-    assert writable_client.get("/store?default").data.strip() == b""  # the tiny store has only named graphs
+    sources = len(Graph().parse(data=writable_client.get("/store?default").data, format="turtle"))
+    assert sources == 11  # the tiny store's two named graphs, each statement once
     assert writable_client.put("/store?default", data=TTL, content_type=TURTLE, headers=auth).status_code == 204
-    assert len(Graph().parse(data=writable_client.get("/store?default").data, format="turtle")) == 2
+    # the two new statements are kept (in the graph "local"); the sources' statements stay
+    assert len(Graph().parse(data=writable_client.get("/store?default").data, format="turtle")) == sources + 2
+    local = writable_client.get(url("https://w3id.org/bmkg/graph/local"))
+    assert len(Graph().parse(data=local.data, format="turtle")) == 2
+    assert writable_client.put("/store?default", data=MORE, content_type=TURTLE, headers=auth).status_code == 204
+    # a PUT replaces what was written to the default graph, not what the sources state
+    assert len(Graph().parse(data=writable_client.get("/store?default").data, format="turtle")) == sources + 1
 
 
 def test_writes_need_the_token_and_a_known_content_type(writable_client, token):
