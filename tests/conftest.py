@@ -7,6 +7,7 @@ import pytest
 from rdflib import Graph
 
 from ingest.pipeline import Inputs, build
+from ontology import store as ontology_store
 from ontology import validation
 
 # Tests pin the build day so that date checks are reproducible.
@@ -38,13 +39,13 @@ def shipped_store(shipped_build):
 
 
 def select(store: pyoxigraph.Store, query: str) -> list[dict[str, object]]:
-    """Rows of a SELECT over the union of all graphs, as dicts of lexical values."""
+    """Rows of a SELECT over the whole build (each statement once), as dicts of lexical values."""
     prefixes = """
         PREFIX bm: <https://w3id.org/bmkg/ontology#>
         PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
     """
-    result = store.query(prefixes + query, use_default_graph_as_union=True)
+    result = store.query(prefixes + query, default_graph=ontology_store.union_graphs())
     names = [v.value for v in result.variables]
     return [{name: (row[name].value if row[name] is not None else None) for name in names} for row in result]
 

@@ -12,12 +12,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.adapters import bmlist, curated, epoch_hardware, epoch_models, rdf_file
-from ingest.mapping import Mapper
+from ingest.adapters import bmlist, curated, epoch_benchmarks, epoch_hardware, epoch_models, helm, rdf_file
 from ingest.records import Record, Rejection, SourceError
+from tests.ingest.mapped import map_records
 
 BUILD_DATE = dt.date(2026, 11, 27)
-pytestmark = pytest.mark.slow  # 7 x 1,000 generated cases, about a minute
+pytestmark = pytest.mark.slow  # 9 x 1,000 generated cases, about a minute
 CASES = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                           HealthCheck.too_slow])
 
@@ -31,12 +31,13 @@ cells = st.one_of(st.sampled_from(TRICKY), st.text(max_size=30))
 
 
 def check(items, path) -> list:
-    """Every item is a Record or a Rejection that names the file and says what was wrong."""
+    """Every item is a Record or a Rejection that names the file (or a file of the folder) and says what was wrong."""
+    names = {p.name for p in path.iterdir()} if path.is_dir() else {path.name}
     out = []
     for item in items:
         assert isinstance(item, (Record, Rejection))
         if isinstance(item, Rejection):
-            assert item.reason and path.name in str(item)
+            assert item.reason and item.location.file.name in names and item.location.file.name in str(item)
         out.append(item)
     return out
 
@@ -45,13 +46,15 @@ def run_adapter(read, path):
     try:
         items = check(read(path, BUILD_DATE), path)
     except SourceError as error:
-        assert path.name in str(error) and error.reason
+        assert error.file.name in str(error) and error.reason
+        assert error.file == path or error.file.parent == path
         return []
     records = [i for i in items if isinstance(i, Record)]
     # Whatever an adapter accepts must map to triples without error.
     if records:
-        Mapper({records[0].source: records}).run()
+        map_records(records)
     return items
+
 
 
 # One scratch folder for the whole module: a folder per generated case costs more than the case.
@@ -68,12 +71,19 @@ def csv_text(header, rows):
     return "\n".join(",".join(quote(c) for c in row) for row in [header, *rows]) + "\n"
 
 
+NOTABLE_COLUMNS = epoch_models.COLUMNS[epoch_models.NOTABLE]
+ALL_COLUMNS = epoch_models.COLUMNS[epoch_models.ALL_MODELS]
+
+
 @CASES
-@given(rows=st.lists(st.lists(cells, min_size=len(epoch_models.COLUMNS), max_size=len(epoch_models.COLUMNS)),
-                     max_size=4),
-       drop=st.sampled_from([None, "Parameters", "Model", "Training hardware"]))
-def test_epoch_models_adapter_on_generated_csv(rows, drop):
-    header = [c.header for c in epoch_models.COLUMNS]
+@given(rows=st.lists(st.lists(cells, min_size=len(ALL_COLUMNS), max_size=len(ALL_COLUMNS)), max_size=4),
+       drop=st.sampled_from([None, "Parameters", "Model", "Training hardware", "Last modified", "Frontier model"]),
+       variant=st.sampled_from(sorted(epoch_models.COLUMNS)))
+def test_epoch_models_adapter_on_generated_csv(rows, drop, variant):
+    header = [c.header for c in epoch_models.COLUMNS[variant]]
+    rows = [r[:len(header)] for r in rows]
+    if drop not in header:
+        drop = None
     if drop:
         index = header.index(drop)
         header = header[:index] + header[index + 1:]
@@ -95,7 +105,7 @@ def test_epoch_hardware_adapter_on_generated_csv(rows):
 @CASES
 @given(data=st.binary(max_size=400))
 def test_csv_adapters_on_raw_bytes(data):
-    header = ",".join(c.header for c in epoch_models.COLUMNS).encode() + b"\n"
+    header = ",".join(c.header for c in NOTABLE_COLUMNS).encode() + b"\n"
     path = scratch("models.csv")
     path.write_bytes(header + data)
     run_adapter(epoch_models.read, path)
@@ -164,3 +174,53 @@ def test_a_curated_key_without_letters_is_a_named_rejection():
     (folder / "data.yaml").write_text('tasks:\n  - {key: "?!", label: Odd, topics: [dialogue]}\n', encoding="utf-8")
     [rejection] = run_adapter(curated.read, folder / "data.yaml")
     assert rejection.field == "key" and "letters or digits" in rejection.reason
+
+
+SCORES = ["", "77.0%", "0.850", "88.000", "120%", "-1", "1e400", "few", "25-shot", "24/1/2025", "31/2/2025",
+          "17 November 2025 4:28pm", "$0.13", "gpt-5.1_medium", "x_16K", "https://arxiv.org/abs/2005.14165"]
+hub_cells = st.one_of(st.sampled_from(SCORES + TRICKY), st.text(max_size=12))
+HUB_VERSIONS = "id,Model,Version release date,Hugging Face developer id,Link\nx,X,2025-01-01,,\n"
+HUB_RUNS = ("id,task,model,Best score (across scorers),Scores,log viewer,logs,started_at,Status,task version\n"
+            "r1,GPQA diamond,x,0.5,choice:0.5±0.1,,,1 July 2025 1:05pm,Success,1.0.0\n")
+
+
+@CASES
+@given(name=st.sampled_from(sorted(epoch_benchmarks.FILES) + [epoch_benchmarks.RUNS_FILE]),
+       rows=st.lists(st.lists(hub_cells, min_size=40, max_size=40), max_size=3))
+def test_benchmark_hub_adapter_on_generated_files(name, rows):
+    folder = SCRATCH / "hub"
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.csv"):
+        old.unlink()
+    (folder / epoch_benchmarks.VERSIONS_FILE).write_text(HUB_VERSIONS, encoding="utf-8")
+    (folder / epoch_benchmarks.RUNS_FILE).write_text(HUB_RUNS, encoding="utf-8")
+    spec = epoch_benchmarks.FILES.get(name)
+    header = list(dict.fromkeys(spec.columns())) if spec else epoch_benchmarks.RUN_COLUMNS
+    (folder / name).write_text(csv_text(header, [r[:len(header)] for r in rows]), encoding="utf-8")
+    run_adapter(epoch_benchmarks.read, folder)
+
+
+helm_models = st.fixed_dictionaries({}, optional={
+    "name": st.one_of(st.sampled_from(["meta/llama-3-8b", "simple/model1", "a/b/c", "nocreator", "/x"]), json_values),
+    "display_name": json_values, "creator_organization_name": st.one_of(st.just("Meta"), json_values),
+    "access": st.sampled_from(["open", "limited", "closed", "semi-open", "", None]),
+    "num_parameters": st.one_of(st.integers(min_value=-5, max_value=10**12), json_values),
+    "release_date": st.sampled_from(["2024-04-18", "2024-6-5", "2024-18-4", "2999-01-01", dt.date(2024, 1, 1), 5]),
+    "tags": st.one_of(st.lists(st.sampled_from(["TEXT_MODEL_TAG", "DEPRECATED_MODEL_TAG"])), json_values),
+    "extra": json_values})
+helm_deployments = st.fixed_dictionaries({}, optional={
+    "name": st.one_of(st.sampled_from(["together/llama-3-8b", ""]), json_values),
+    "model_name": st.one_of(st.sampled_from(["meta/llama-3-8b", "simple/model1", "missing/model"]), json_values),
+    "tokenizer_name": json_values, "max_sequence_length": st.one_of(st.integers(min_value=-1), json_values),
+    "deprecated": json_values})
+
+
+@CASES
+@given(models=st.lists(st.one_of(helm_models, json_values), max_size=4),
+       deployments=st.lists(st.one_of(helm_deployments, json_values), max_size=4))
+def test_helm_adapter_on_generated_yaml(models, deployments):
+    folder = SCRATCH / "helm"
+    folder.mkdir(exist_ok=True)
+    (folder / helm.METADATA_FILE).write_text(yaml.safe_dump({"models": models}), encoding="utf-8")
+    (folder / helm.DEPLOYMENTS_FILE).write_text(yaml.safe_dump({"model_deployments": deployments}), encoding="utf-8")
+    run_adapter(helm.read, folder)
