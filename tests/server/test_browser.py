@@ -100,7 +100,7 @@ def test_a_reader_browses_the_graph_and_runs_a_query(browser, site):
     wait.until(ready.title_contains("GPT-3 175B (davinci)"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "GPT-3 175B (davinci)"
     inferred = browser.find_element(By.ID, "inferred")
-    assert "uses technique" in inferred.text and "which has this topic" in inferred.text
+    assert "performs task" in inferred.text and "declared to imply this topic" in inferred.text
     screenshot(browser, "3-entity")
     browser.find_element(By.LINK_TEXT, "OpenAI").click()
     wait.until(ready.title_contains("OpenAI"))

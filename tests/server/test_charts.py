@@ -69,7 +69,7 @@ def test_training_compute_is_scoped_to_a_topic(shipped_client, shipped_store):
     dates = first_dates(shipped_store)
     in_topic = {q.subject.value for q in shipped_store.quads_for_pattern(None, ox.NamedNode(str(BM.hasTopic)),
                                                                            ox.NamedNode(topic), None)
-                if q.graph_name.value != INFERRED}
+                if q.graph_name != ox.NamedNode(INFERRED)}
     expected = {m for m in values(shipped_store, BM.trainingComputeFlop)
                 if m in in_topic and m in dates and m.startswith(ID + "model/")}
     assert {r["model"] for r in table} == expected and all(r["topic"] == topic for r in table)

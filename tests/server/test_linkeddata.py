@@ -64,7 +64,7 @@ def linked_quads() -> list[ox.Quad]:
         _q(ACME, RDFS.label, ox.Literal("Acme & Co"), SOURCE),
         _q(ATTENTION, RDF.type, BM.Technique, CURATED),
         _q(ATTENTION, RDFS.label, ox.Literal("Attention", language="en"), CURATED),
-        _q(ATTENTION, BM.hasTopic, VISION, CURATED),
+        _q(ATTENTION, BM.impliesTopic, VISION, CURATED),
         _q(LM, RDF.type, BM.Topic, CURATED),
         _q(LM, RDFS.label, ox.Literal("Language Model", language="en"), CURATED),
         _q(LM, SKOS.broader, PART, CURATED),
@@ -335,7 +335,7 @@ def test_an_entity_page_shows_sources_inferences_and_why(client):
     # values with their source graph
     assert 'href="/page/graph/test-source"' in body and 'title="Test source"' in body
     assert 'class="src inferred"' in body
-    # bm:relatedTopic vision-model: because alpha uses Attention (test-source), which has the topic (curated)
+    # bm:relatedTopic vision-model: because alpha uses Attention (test-source), which implies the topic (curated)
     inferred = body[body.index('id="inferred"'):]
     assert 'href="/page/technique/attention">Attention</a>' in inferred
     assert 'href="/page/graph/curated"' in inferred
