@@ -2,7 +2,8 @@
 
 The ontology marks the properties whose values sources should agree on with
 ``bm:comparedAcrossSources``. An entity with two different values of one of them
-(compared as values, so 1.0e9 and 1000000000.0 agree) gets a ``bm:ValueConflict``
+(compared as values, so 1.0e9 and 1000000000.0 agree, and at the coarsest value's precision,
+so 1.3e9 and 1.32e9 agree) gets a ``bm:ValueConflict``
 in the graph ``conflicts``: the entity, the property, and one claim per source
 graph and value. Every source's statement stays where it is.
 """
@@ -56,8 +57,46 @@ def find(store: pyoxigraph.Store, properties: list[str]) -> list[Conflict]:
             claims = sorted({(r["g"].value, r["v"]) for r in store.query(
                 f"SELECT ?g ?v WHERE {{ GRAPH ?g {{ <{subject.value}> <{prop}> ?v }} }}")
                 if r["g"].value != str(INFERRED)}, key=lambda c: (c[0], str(c[1])))
-            found.append(Conflict(subject.value, prop, tuple(claims)))
+            if not _same_when_rounded([value for _graph, value in claims]):
+                found.append(Conflict(subject.value, prop, tuple(claims)))
     return sorted(found, key=lambda c: (c.entity, c.prop))
+
+
+_NUMERIC = {"http://www.w3.org/2001/XMLSchema#" + t for t in ("integer", "double", "decimal")}
+
+
+def _same_when_rounded(values) -> bool:
+    """Whether numbers agree once each is rounded to the precision of the coarsest one: BMList's
+    "1.3B" and Epoch's 1,320,000,000 state one count, at different precisions.
+
+    >>> from pyoxigraph import Literal, NamedNode
+    >>> i = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+    >>> _same_when_rounded([Literal("1300000000", datatype=i), Literal("1320000000", datatype=i)])
+    True
+    >>> _same_when_rounded([Literal("6700000000", datatype=i), Literal("6860000000", datatype=i)])
+    False
+    """
+    if not values or any(v.datatype.value not in _NUMERIC for v in values):
+        return False
+    numbers = [float(v.value) for v in values]
+    if any(n == 0 for n in numbers):
+        return len(set(numbers)) == 1
+    digits = min(_significant_digits(v.value) for v in values)
+    return len({float(f"{n:.{digits - 1}e}") for n in numbers}) == 1
+
+
+def _significant_digits(lexical: str) -> int:
+    """
+    >>> _significant_digits("1300000000"), _significant_digits("1.0692e+25"), _significant_digits("175.0")
+    (2, 5, 3)
+    """
+    mantissa = lexical.lower().split("e")[0].lstrip("+-")
+    if "." in mantissa:
+        whole, fraction = mantissa.split(".")
+        digits = (whole.lstrip("0") + fraction).rstrip("0") if whole.strip("0") else fraction.lstrip("0").rstrip("0")
+    else:
+        digits = mantissa.lstrip("0").rstrip("0")
+    return max(len(digits), 1)
 
 
 def write(writer: StoreWriter, store: pyoxigraph.Store, conflicts: list[Conflict]) -> None:
