@@ -2,10 +2,12 @@
 
 The ontology marks the properties whose values sources should agree on with
 ``bm:comparedAcrossSources``. An entity with two different values of one of them
-(compared as values, so 1.0e9 and 1000000000.0 agree, and at the coarsest value's precision,
-so 1.3e9 and 1.32e9 agree) gets a ``bm:ValueConflict``
+(compared as values, so 1.0e9 and 1000000000.0 agree) gets a ``bm:ValueConflict``
 in the graph ``conflicts``: the entity, the property, and one claim per source
-graph and value. Every source's statement stays where it is.
+graph and value. Numbers that agree at the coarsest claim's precision (BMList's
+1.3B and Epoch's 1,320,000,000) are still recorded, marked ``bm:withinRounding``,
+so that every entity with several values has its conflict record. Every source's
+statement stays where it is.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Conflict:
     entity: str
     prop: str
     claims: tuple[tuple[str, pyoxigraph.Literal], ...]  # (source graph, value), sorted
+    within_rounding: bool = False  # the numbers agree at the coarsest claim's precision
 
     @property
     def iri(self) -> NamedNode:
@@ -37,7 +40,7 @@ class Conflict:
         return nodes.entity("conflict", f"{kind}-{key}-{self.prop.rsplit('#', 1)[-1]}")
 
     def as_dict(self) -> dict:
-        return {"entity": self.entity, "property": self.prop,
+        return {"entity": self.entity, "property": self.prop, "within_rounding": self.within_rounding,
                 "claims": [{"graph": g, "value": v.value} for g, v in self.claims]}
 
 
@@ -57,8 +60,8 @@ def find(store: pyoxigraph.Store, properties: list[str]) -> list[Conflict]:
             claims = sorted({(r["g"].value, r["v"]) for r in store.query(
                 f"SELECT ?g ?v WHERE {{ GRAPH ?g {{ <{subject.value}> <{prop}> ?v }} }}")
                 if r["g"].value != str(INFERRED)}, key=lambda c: (c[0], str(c[1])))
-            if not _same_when_rounded([value for _graph, value in claims]):
-                found.append(Conflict(subject.value, prop, tuple(claims)))
+            found.append(Conflict(subject.value, prop, tuple(claims),
+                                  _same_when_rounded([value for _graph, value in claims])))
     return sorted(found, key=lambda c: (c.entity, c.prop))
 
 
@@ -105,7 +108,7 @@ def write(writer: StoreWriter, store: pyoxigraph.Store, conflicts: list[Conflict
         node, entity, prop = conflict.iri, NamedNode(conflict.entity), NamedNode(conflict.prop)
         label = nodes.text(f"{_label(store, conflict.entity)}: sources disagree on {_local(conflict.prop)}", "en")
         for p, o in [(TYPE, BMX.ValueConflict), (LABEL, label), (SKOS.prefLabel, label), (BMX.conflictOn, entity),
-                     (BMX.conflictProperty, prop)]:
+                     (BMX.conflictProperty, prop), (BMX.withinRounding, nodes.boolean(conflict.within_rounding))]:
             writer.add(graph, node, p, o)
         for source, value in conflict.claims:
             # a label made from the claim itself keeps the dumps identical from one build to the next

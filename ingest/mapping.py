@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from ingest import nodes, values
@@ -124,6 +124,7 @@ class Mapper:
         self.versions: dict[str, str] = {}  # version key -> model key (Epoch's Benchmarking Hub)
         self.hub_models: set[str] = set()  # models only the hub names
         self.hub_first_release: dict[str, dt.date] = {}  # hub model key -> its earliest version's release
+        self.hub_titles: dict[str, Counter] = defaultdict(Counter)  # arXiv id -> the hub's titles for it
         self.helm: dict[str, HelmMatch] = {}  # HELM id -> match
         self.helm_versions: dict[str, str] = {}  # version key -> model key (HELM)
         self.helm_names_index: dict[str, str] = {}  # a HELM id or display name, normalised -> model key
@@ -348,6 +349,13 @@ class Mapper:
         return record.get("model") or record.get("display_name") or record.get("version")
 
     def _register_epoch_benchmarks(self, record: Record) -> None:
+        if record.get("kind") == "result":
+            # the hub's Source column titles the paper behind an arXiv source link; rows spell it
+            # differently now and then, so the most frequent spelling titles the publication
+            arxiv = values.arxiv_id(record.get("source_url") or "")
+            if arxiv and record.get("source_title"):
+                self.hub_titles[arxiv][values.clean_text(record.get("source_title"))] += 1
+            return
         if record.get("kind") != "version":
             return
         model = self.hub_model_name(record)
@@ -748,7 +756,8 @@ class Mapper:
                 pairs.append((p, text(values.clean_text(str(record.get(f))))))
         if record.get("source_url"):
             pairs.append((BMX.sourceUrl, uri(record.get("source_url"))))
-            paper = self.publication(src, record.get("source_url"), None)
+            titles = self.hub_titles.get(values.arxiv_id(record.get("source_url")) or "")
+            paper = self.publication(src, record.get("source_url"), titles.most_common(1)[0][0] if titles else None)
             if paper is not None:
                 pairs.append((BMX.reportedIn, paper))
         self.counts["results"] += 1
@@ -853,9 +862,12 @@ class Mapper:
                 pairs.append((BMX.parameterCount, integer(count)))
                 if count in moe and self.resolver.known_key("technique", MIXTURE_OF_EXPERTS):
                     pairs.append((BMX.usesTechnique, nodes.entity("technique", MIXTURE_OF_EXPERTS)))
+            model = nodes.entity("model", key)
             if family is not None:
+                # both directions, as a curated family states them: validation reads one subject at a time
                 pairs.append((BMX.inFamily, family))
-            self.emit(src, nodes.entity("model", key), pairs)
+                self.emit(src, family, [(BMX.familyMember, model)])
+            self.emit(src, model, pairs)
 
     def _merge_name(self, key: str, source: str, name: str) -> None:
         mask = self.resolver.seen["model"].get(key, 0)
@@ -1126,7 +1138,10 @@ class Mapper:
                 raise FieldError(f"model {name!r} matches no model of any source or the alias table", "name")
         pairs = self._curated_model_pairs(record, keys[0])
         for key in keys:
-            self.emit("curated", nodes.entity("model", key), pairs)
+            model = nodes.entity("model", key)
+            self.emit("curated", model, pairs)
+            for _inFamily, family in (p for p in pairs if p[0] == BMX.inFamily):
+                self.emit("curated", family, [(BMX.familyMember, model)])
 
     def _curated_model_pairs(self, record: Record, key: str) -> list:
         pairs = [(TYPE, BMX.Model)]

@@ -357,6 +357,7 @@ def _summary(partial, sizes, classes, report, reporter, mapper, merges, found, i
         "helm_matching": {k: v for k, v in merges["helm"].items() if k != "ambiguous_entries"},
         "evaluation_results": mapper.counts["results"],
         "conflicts": len(found),
+        "conflicts_within_rounding": sum(c.within_rounding for c in found),
         "inferred_triples": inference.triples,
         "reasoning_rounds": inference.rounds,
         "models_with_derived_topic": inference.models_with_derived_topic,

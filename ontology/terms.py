@@ -224,3 +224,4 @@ class BM(DefinedNamespace):
     whyOpen: URIRef  # datatype property
     withdrawalReason: URIRef  # datatype property
     withdrawn: URIRef  # datatype property
+    withinRounding: URIRef  # datatype property

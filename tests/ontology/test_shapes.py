@@ -16,6 +16,7 @@ PREFIXES = {
     "rdfs:": "http://www.w3.org/2000/01/rdf-schema#",
     "skos:": "http://www.w3.org/2004/02/skos/core#",
     "dcterms:": "http://purl.org/dc/terms/",
+    "prov:": "http://www.w3.org/ns/prov#",
 }
 
 
@@ -35,7 +36,8 @@ def expectations(path: Path) -> set[tuple[str, str, str | None]]:
 def findings(path: Path, shapes: Graph, ontology_graph: Graph):
     report = validation.validate(Graph().parse(path), shapes=shapes, ontology=ontology_graph)
     return report, {
-        (f.severity, f.component, str(f.path) if f.path is not None else None) for f in report.findings
+        # a path that is no single property (an alternative or inverse path) is written "-"
+        (f.severity, f.component, str(f.path) if isinstance(f.path, URIRef) else None) for f in report.findings
     }
 
 
