@@ -1,7 +1,7 @@
 """Larger inputs by deterministic replication of the real records.
 
-Size xN holds the shipped records of the replicated sources (Epoch models, Epoch
-hardware, BMList) unchanged, plus N-1 replicas of each, whose names carry a
+Size xN holds the shipped records of the replicated sources (Epoch's all-models and
+notable exports, Epoch hardware, BMList) unchanged, plus N-1 replicas of each, whose names carry a
 suffix such as `` [r7]``. A replica's references follow it into its own replica:
 an Epoch model row of replica 7 names the hardware, base models and datasets of
 replica 7 (``"NVIDIA A100 [r7]"``), and an Epoch hardware row's ``ML models``
@@ -9,7 +9,8 @@ names the models of replica 7, so every replica has the shape of the real data.
 References to what a replicated source does not define stay as written: curated
 datasets and models, names that match nothing (they stay unmatched), and
 organisations, countries, domains and tasks, which the replicas share, as new
-models of the same labs would. Curated data stays as it is.
+models of the same labs would. Curated data, the Benchmarking Hub and HELM stay as
+they are: their results keep naming the shipped models.
 
 BMList rows that the curated alias table merges with an Epoch row (``GPT-3`` with
 ``GPT-3 175B (davinci)``) take that Epoch row's suffixed name in their replica, so
@@ -24,17 +25,22 @@ import csv
 import datetime as dt
 import io
 import json
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph
+
 from ingest import values
 from ingest.adapters.registry import SOURCES
-from ingest.mapping import NOT_A_DATASET, Mapper
+from ingest.mapping import PLACEHOLDERS, Mapper
 from ingest.records import Record
+from ingest.reports import Reporter
+from ingest.writer import StoreWriter
 from ontology import normalise_key
 
-REPLICATED = ("epoch-models", "epoch-hardware", "bmlist")
+REPLICATED = ("epoch-models", "epoch-notable", "epoch-hardware", "bmlist")
 
 
 def suffix(name: str, replica: int) -> str:
@@ -50,13 +56,20 @@ class Names:
     models: dict[str, str]  # model key -> the name its replicas take
 
     @classmethod
-    def load(cls, build_date: dt.date | None = None) -> "Names":
+    def load(cls, build_date: dt.date | None = None, reports: Path | None = None) -> "Names":
         day = build_date or dt.date.today()
         records: dict[str, list[Record]] = defaultdict(list)
         for name in (*REPLICATED, "curated"):
             source = SOURCES[name]
             records[name] = [r for r in source.read(source.default_path, day) if isinstance(r, Record)]
-        mapper = Mapper(records)  # registers aliases and the entities each source defines
+        # the build's first mapping pass: aliases, and the entities each source defines
+        reporter = Reporter(reports or Path(tempfile.mkdtemp(prefix="bmkg-scale-")))
+        mapper = Mapper(StoreWriter(pyoxigraph.Store()), reporter, day)
+        mapper.prepare(records["curated"])
+        for name in REPLICATED:
+            for record in records[name]:
+                mapper.register(record)
+        reporter.close()
         resolver = mapper.resolver
         hardware = {}
         for record in records["epoch-hardware"]:
@@ -83,7 +96,7 @@ class Names:
     def dataset_ref(self, name: str, replica: int) -> str:
         resolver = self.mapper.resolver
         key = resolver.key("dataset", name)
-        if key in NOT_A_DATASET or "curated" in resolver.seen["dataset"].get(key, {}):
+        if key in PLACEHOLDERS or "curated" in resolver.definers("dataset", key):
             return name
         return suffix(name, replica)
 
@@ -142,22 +155,25 @@ def replicate(factor: int, directory: Path, build_date: dt.date | None = None) -
         raise ValueError(f"the size factor must be 1 or more, got {factor}")
     if factor == 1:
         return {}
-    names = Names.load(build_date)
     directory.mkdir(parents=True, exist_ok=True)
-    models_path = directory / f"notable_ai_models_x{factor}.csv"
-    hardware_path = directory / f"ml_hardware_x{factor}.csv"
-    bmlist_path = directory / f"bmlist_x{factor}.json"
+    names = Names.load(build_date, directory / "name-reports")
+    paths = {"epoch-models": directory / f"all_ai_models_x{factor}.csv",
+             "epoch-notable": directory / f"notable_ai_models_x{factor}.csv",
+             "epoch-hardware": directory / f"ml_hardware_x{factor}.csv",
+             "bmlist": directory / f"bmlist_x{factor}.json"}
 
     def name_cell(cell: str, replica: int) -> str:
         return suffix(values.clean_text(cell), replica) if values.clean_text(cell) else cell
 
-    _replicate_csv("epoch-models", factor, models_path, {
+    epoch_rules = {
         "Model": name_cell,
         "Training hardware": lambda cell, r: _list_cell(cell, names.hardware_ref, r),
         "Base model": lambda cell, r: _list_cell(cell, names.model_ref, r),
         "Training dataset": lambda cell, r: _list_cell(cell, names.dataset_ref, r),
-    })
-    _replicate_csv("epoch-hardware", factor, hardware_path, {
+    }
+    for source in ("epoch-models", "epoch-notable"):
+        _replicate_csv(source, factor, paths[source], epoch_rules)
+    _replicate_csv("epoch-hardware", factor, paths["epoch-hardware"], {
         "Hardware name": name_cell,
         "ML models": lambda cell, r: _list_cell(cell, names.model_ref, r),
     })
@@ -170,5 +186,5 @@ def replicate(factor: int, directory: Path, build_date: dt.date | None = None) -
             if isinstance(copy.get("name"), str) and values.clean_text(copy["name"]):
                 copy["name"] = names.bmlist_name(values.clean_text(copy["name"]), replica)
             out.append(copy)
-    bmlist_path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return {"epoch-models": models_path, "epoch-hardware": hardware_path, "bmlist": bmlist_path}
+    paths["bmlist"].write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return paths
