@@ -62,6 +62,10 @@ class Chart:
     alt: Callable[[Table, entities.Topic | None], str]
     scoped: bool = True  # has a per-topic version
     on_topics: tuple[str, ...] = ()  # an unscoped chart that topic pages of these keys show too
+    size: Callable[[Table], tuple[float, float]] | None = None  # inches, from the data; default 8.5 x 4.6
+
+    def inches(self, data: Table) -> tuple[float, float]:
+        return self.size(data) if self.size else (8.5, 4.6)
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -398,6 +402,202 @@ def _alt_organisations(table: Table, topic) -> str:
             f" topics (columns); a model counts once in each of its topics. The leaders are {named}.")
 
 
+# -- evaluation results: best score over time, open versus non-open ----------------------------
+
+FRACTION = "http://qudt.org/vocab/unit/FRACTION"
+BENCHMARKS_GRAPH = "https://w3id.org/bmkg/graph/epoch-benchmarks"
+BEST_SCORE_LINES = 8  # benchmarks drawn on the best-score chart
+MIN_SIDE_MODELS = 3  # models on each side for a benchmark to enter the open-versus-non-open chart
+OPEN_COLOUR, NON_OPEN_COLOUR = "#009e73", "#d55e00"
+
+
+def percent(fraction: float) -> str:
+    """A fraction as a percentage, to at most two decimals.
+
+    >>> percent(0.47), percent(0.7404), percent(1.0), percent(0.0175)
+    ('47.0%', '74.04%', '100.0%', '1.75%')
+    """
+    text = f"{fraction * 100:.2f}".rstrip("0")
+    return text + ("0%" if text.endswith(".") else "%")
+
+
+def _series_label(benchmark_label: str, metric_label: str, shared: bool) -> str:
+    """A benchmark's name on a chart; with the metric when the benchmark has several."""
+    return f"{benchmark_label} ({metric_label})" if shared else benchmark_label
+
+
+def _fetch_best_scores(_topic) -> Table:
+    """The record-setting results on the fraction-scored benchmarks with the most results.
+
+    A result's date is the release date the Benchmarking Hub gives the model version scored, else
+    the model's earliest publication date (as ``queries/best-score-per-benchmark-by-year.rq``);
+    a record is the best score on a date that beats every score dated before it.
+    """
+    rows = select(f"""
+        SELECT ?result ?benchmark ?metric ?model ?score
+               (MIN(COALESCE(STR(?versionDate), STR(?modelDate))) AS ?date) WHERE {{
+          ?result a {ref(BM_NS + 'EvaluationResult')} ; {ref(BM_NS + 'onBenchmark')} ?benchmark ;
+                  {ref(BM_NS + 'metric')} ?metric ; {ref(BM_NS + 'scoreValue')} ?score ;
+                  {ref(BM_NS + 'scoreUnit')} {ref(FRACTION)} ; {ref(BM_NS + 'resultFor')} ?model .
+          OPTIONAL {{ ?result {ref(BM_NS + 'resultForVersion')} ?version .
+                     GRAPH {ref(BENCHMARKS_GRAPH)} {{ ?version {ref(BM_NS + 'releaseDate')} ?versionDate }} }}
+          OPTIONAL {{ ?model {ref(BM_NS + 'publicationDate')} ?modelDate }}
+        }} GROUP BY ?result ?benchmark ?metric ?model ?score""")
+    results: dict[tuple[str, str], list[tuple[str | None, float, str]]] = defaultdict(list)
+    for row in rows:
+        results[(value(row, "benchmark"), value(row, "metric"))].append(
+            (value(row, "date"), float(value(row, "score")), value(row, "model")))
+    chosen = sorted(results, key=lambda key: (-len(results[key]), _label(key[0]), _label(key[1])))[:BEST_SCORE_LINES]
+    per_benchmark = Counter(b for b, _ in chosen)
+    table = Table(["benchmark", "benchmark_label", "metric", "metric_label", "series", "results", "date", "year",
+                   "best_so_far", "models", "model_labels"], [])
+    for benchmark, metric in chosen:
+        by_date: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for date, score, model in results[(benchmark, metric)]:
+            if date and decimal_year(date) is not None:
+                by_date[date].append((score, model))
+        best = -math.inf
+        series = _series_label(_label(benchmark), _label(metric), per_benchmark[benchmark] > 1)
+        for date in sorted(by_date):
+            top = max(score for score, _ in by_date[date])
+            if top <= best:
+                continue
+            best = top
+            models = sorted({m for score, m in by_date[date] if score == top}, key=lambda m: (_label(m), m))
+            table.rows.append([benchmark, _label(benchmark), metric, _label(metric), series,
+                               len(results[(benchmark, metric)]), date, decimal_year(date), top,
+                               "; ".join(models), "; ".join(_label(m) for m in models)])
+    return table
+
+
+def _best_series(table: Table) -> list[list[list]]:
+    """The chart's rows, one list per benchmark, in the order chosen (most results first)."""
+    series: dict[str, list[list]] = {}
+    for row in table.rows:
+        series.setdefault(row[4], []).append(row)
+    return list(series.values())
+
+
+def _draw_best_scores(ax, table: Table, _topic) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    if not table.rows:
+        return
+    end = max(r[7] for r in table.rows)
+    for i, rows in enumerate(_best_series(table)):
+        xs = [r[7] for r in rows] + [end]
+        ys = [r[8] * 100 for r in rows] + [rows[-1][8] * 100]
+        colour = PALETTE[i % len(PALETTE)]
+        ax.step(xs, ys, where="post", color=colour, linewidth=1.6,
+                label=f"{rows[0][4]} ({rows[0][5]} results)")
+        ax.scatter(xs[:-1], ys[:-1], s=16, color=colour, zorder=3, linewidths=0)
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("release date of the model version scored (else the model's publication date)")
+    ax.set_ylabel("best score so far")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+              title="benchmark (fraction-scored)")
+
+
+def _alt_best_scores(table: Table, _topic) -> str:
+    if not table.rows:
+        return "No fraction-scored benchmark has dated results."
+    series = _best_series(table)
+    years = [r[7] for r in table.rows]
+    latest = "; ".join(f"{rows[0][4]} {percent(rows[-1][8])} ({rows[-1][10]}, {rows[-1][6][:7]})"
+                       for rows in series)
+    return (f"Step chart of the best score so far on the {len(series)} fraction-scored benchmarks with the most"
+            f" results, against the release date of the model scored, {int(min(years))} to {int(max(years))};"
+            f" each marker is a new record ({len(table.rows)} in all). Current records: {latest}.")
+
+
+def _fetch_open_vs_closed(_topic) -> Table:
+    """Best open-weight and best non-open scores on fraction-scored benchmarks both sides were scored on.
+
+    A model is open when every access level its sources give is "open", non-open when none is
+    (as ``queries/open-versus-closed-on-shared-benchmarks.rq``); models with no access level, or
+    with both, are on neither side.
+    """
+    rows = select(f"""
+        SELECT ?benchmark ?metric ?model ?side (MAX(?score) AS ?best) WHERE {{
+          {{ SELECT ?model (IF(MIN(?isOpen) = 1, "open", IF(MAX(?isOpen) = 0, "non-open", "both")) AS ?side) WHERE {{
+               ?model a {ref(BM_NS + 'Model')} ; {ref(BM_NS + 'accessLevel')} ?level .
+               BIND(IF(sameTerm(?level, "open"), 1, 0) AS ?isOpen)
+             }} GROUP BY ?model }}
+          FILTER(?side != "both")
+          ?result {ref(BM_NS + 'resultFor')} ?model ; {ref(BM_NS + 'onBenchmark')} ?benchmark ;
+                  {ref(BM_NS + 'metric')} ?metric ; {ref(BM_NS + 'scoreValue')} ?score ;
+                  {ref(BM_NS + 'scoreUnit')} {ref(FRACTION)} .
+        }} GROUP BY ?benchmark ?metric ?model ?side""")
+    sides: dict[tuple[str, str], dict[str, dict[str, float]]] = defaultdict(lambda: {"open": {}, "non-open": {}})
+    for row in rows:
+        sides[(value(row, "benchmark"), value(row, "metric"))][value(row, "side")][value(row, "model")] = \
+            float(value(row, "best"))
+    shared = {key: found for key, found in sides.items()
+              if len(found["open"]) >= MIN_SIDE_MODELS and len(found["non-open"]) >= MIN_SIDE_MODELS}
+    per_benchmark = Counter(b for b, _ in shared)
+    table = Table(["benchmark", "benchmark_label", "metric", "metric_label", "series", "open_models", "best_open",
+                   "best_open_models", "best_open_labels", "non_open_models", "best_non_open",
+                   "best_non_open_models", "best_non_open_labels", "gap"], [])
+    for (benchmark, metric), found in shared.items():
+        row = [benchmark, _label(benchmark), metric, _label(metric),
+               _series_label(_label(benchmark), _label(metric), per_benchmark[benchmark] > 1)]
+        for side in ("open", "non-open"):
+            best = max(found[side].values())
+            leaders = sorted((m for m, s in found[side].items() if s == best), key=lambda m: (_label(m), m))
+            row += [len(found[side]), best, "; ".join(leaders), "; ".join(_label(m) for m in leaders)]
+        row.append(round(row[10] - row[6], 6))
+        table.rows.append(row)
+    table.rows.sort(key=lambda r: (-r[13], r[4].casefold(), r[0], r[2]))
+    return table
+
+
+def _size_open_vs_closed(table: Table) -> tuple[float, float]:
+    return (8.5, max(4.6, 1.3 + 0.19 * len(table.rows)))
+
+
+def _draw_open_vs_closed(ax, table: Table, _topic) -> None:
+    from matplotlib.ticker import PercentFormatter
+
+    if not table.rows:
+        return
+    ys = list(range(len(table.rows)))
+    opens = [r[6] * 100 for r in table.rows]
+    others = [r[10] * 100 for r in table.rows]
+    ax.hlines(ys, [min(a, b) for a, b in zip(opens, others)], [max(a, b) for a, b in zip(opens, others)],
+              color=OTHER, linewidth=1.5, zorder=1)
+    ax.scatter(opens, ys, s=22, color=OPEN_COLOUR, zorder=2, linewidths=0, label="open-weight")
+    ax.scatter(others, ys, s=22, marker="D", color=NON_OPEN_COLOUR, zorder=2, linewidths=0,
+               label="non-open\n(API-only or closed)")
+    ax.set_yticks(ys, [f"{r[4]} ({r[5]} / {r[9]})" for r in table.rows], fontsize=7)
+    ax.set_ylim(len(ys) - 0.5, -0.5)  # the widest non-open lead on top
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlim(0, 102)
+    ax.set_xlabel("best score on the benchmark (models scored: open / non-open)")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+              title="best score of any\nmodel of each kind")
+
+
+def _alt_open_vs_closed(table: Table, _topic) -> str:
+    if not table.rows:
+        return (f"No fraction-scored benchmark has at least {MIN_SIDE_MODELS} open-weight and {MIN_SIDE_MODELS}"
+                f" non-open models scored.")
+    ahead = [r for r in table.rows if r[13] > 0]
+    behind = [r for r in table.rows if r[13] < 0]
+    widest, open_lead = table.rows[0], table.rows[-1]
+    tied = len(table.rows) - len(ahead) - len(behind)
+    text = (f"Dumbbell chart of the best open-weight score against the best non-open score on each of"
+            f" {len(table.rows)} fraction-scored benchmarks where at least {MIN_SIDE_MODELS} models of each kind"
+            f" were scored, sorted by the gap. Non-open models lead on {len(ahead)}, open-weight models on"
+            f" {len(behind)}; {tied} {'is' if tied == 1 else 'are'} tied. The widest non-open lead is"
+            f" on {widest[4]}: {percent(widest[10])} ({widest[12]}) against {percent(widest[6])} ({widest[8]}).")
+    if open_lead[13] < 0:
+        text += (f" The widest open-weight lead is on {open_lead[4]}: {percent(open_lead[6])} ({open_lead[8]})"
+                 f" against {percent(open_lead[10])} ({open_lead[12]}).")
+    return text
+
+
 CHARTS: dict[str, Chart] = {chart.name: chart for chart in (
     Chart("parameters", "Parameters over time", "Parameter count of every dated model (the largest any source "
           "reports), log scale; the overall chart colours each model by its first roadmap topic.", _models_over_time("parameterCount", "parameters"),
@@ -413,6 +613,16 @@ CHARTS: dict[str, Chart] = {chart.name: chart for chart in (
           _fetch_per_year, _draw_per_year, _alt_per_year),
     Chart("top-organisations", "Top organisations per topic", "Organisations by the number of models they "
           "developed in each topic.", _fetch_organisations, _draw_organisations, _alt_organisations),
+    Chart("best-scores", "Best benchmark scores over time", f"The best score so far (a running maximum, drawn as"
+          f" steps with a marker at each new record) on the {BEST_SCORE_LINES} benchmarks scored as fractions that"
+          f" have the most evaluation results, against the release date of the model version scored (else the"
+          f" model's publication date).", _fetch_best_scores, _draw_best_scores, _alt_best_scores, scoped=False,
+          on_topics=("evaluation",)),
+    Chart("open-vs-closed", "Open-weight versus non-open models", f"The best score of an open-weight model"
+          f" against the best of a non-open one (API-only or closed) on each benchmark scored as a fraction where"
+          f" at least {MIN_SIDE_MODELS} models of each kind were scored; a model whose sources disagree about its"
+          f" access, or that none rates, is on neither side.", _fetch_open_vs_closed, _draw_open_vs_closed,
+          _alt_open_vs_closed, scoped=False, on_topics=("evaluation", "governance"), size=_size_open_vs_closed),
 )}
 
 
@@ -435,6 +645,12 @@ def alt_text(chart: Chart, topic: entities.Topic | None) -> str:
     return chart.alt(table(chart, topic), scope)
 
 
+def pixels(chart: Chart, topic: entities.Topic | None) -> tuple[int, int]:
+    """The width and height a page gives the chart's image (100 per inch of the drawing)."""
+    width, height = chart.inches(table(chart, topic))
+    return round(width * 100), round(height * 100)
+
+
 def svg(chart: Chart, topic: entities.Topic | None) -> bytes:
     scope = topic if chart.scoped else None
     return entities.memo().get(("chart-svg", chart.name, scope.iri if scope else None),
@@ -447,7 +663,7 @@ def _render(chart: Chart, data: Table, topic: entities.Topic | None) -> bytes:
 
     title = chart.title + (f": {topic.label}" if topic else "")
     with _DRAWING, matplotlib.rc_context(RC):
-        figure = Figure(figsize=(8.5, 4.6), layout="constrained")
+        figure = Figure(figsize=chart.inches(data), layout="constrained")
         ax = figure.add_subplot()
         chart.draw(ax, data, topic)
         if not data.rows:

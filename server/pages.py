@@ -8,7 +8,8 @@ under this origin): RDF clients get the DCAT/VoID description there.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -62,7 +63,7 @@ def home() -> Response:
         generation = runtime.generation()
         return web.page("home.html", stats=runtime.stats(generation), kinds=kind_counts(), parts=entities.roadmap(),
                         topic_counts=topic_counts(), graphs=entities.graphs(), generation=generation.id,
-                        charts=charts.CHARTS)
+                        charts=charts.CHARTS, evaluation=evaluation_summary())
 
     response = web.cached_page(("home",), build)
     response.headers["Link"] = linkeddata.dataset_links()
@@ -97,6 +98,36 @@ def topic_counts() -> dict[str, dict[str, int]]:
         return dict(counts)
 
     return entities.memo().get("topic-counts", compute)
+
+
+@dataclass
+class EvaluationSummary:
+    results: int
+    benchmarks: int  # benchmarks with at least one result
+    models: int  # models with at least one result
+    top: list[tuple[str, int]]  # the benchmarks with the most results: (IRI, results)
+
+
+HOME_BENCHMARKS = 10  # benchmarks the home page links to
+
+
+def evaluation_summary() -> EvaluationSummary:
+    """How many evaluation results, benchmarks with results and scored models the graph holds."""
+    def compute() -> EvaluationSummary:
+        totals = select(f"""
+            SELECT (COUNT(DISTINCT ?r) AS ?results) (COUNT(DISTINCT ?b) AS ?benchmarks) (COUNT(DISTINCT ?m) AS ?models)
+            WHERE {{ ?r a {ref(BM_NS + 'EvaluationResult')} .
+                     OPTIONAL {{ ?r {ref(BM_NS + 'onBenchmark')} ?b }} OPTIONAL {{ ?r {ref(BM_NS + 'resultFor')} ?m }} }}""")
+        per_benchmark = select(f"""
+            SELECT ?b (COUNT(DISTINCT ?r) AS ?n) WHERE {{
+              ?r a {ref(BM_NS + 'EvaluationResult')} ; {ref(BM_NS + 'onBenchmark')} ?b }} GROUP BY ?b""")
+        counts = sorted(((value(r, "b"), int(value(r, "n"))) for r in per_benchmark),
+                        key=lambda item: (-item[1], web.label(item[0]).casefold(), item[0]))
+        row = totals[0] if totals else {}
+        return EvaluationSummary(int(value(row, "results") or 0), int(value(row, "benchmarks") or 0),
+                                 int(value(row, "models") or 0), counts[:HOME_BENCHMARKS])
+
+    return entities.memo().get("evaluation-summary", compute)
 
 
 # -- entity pages ----------------------------------------------------------------------------
@@ -190,21 +221,29 @@ def entity(kind: str, key: str) -> Response:
     if iri is None:
         return linkeddata.not_found(kind, key, iri)
 
+    ordering = result_order() if kind == "benchmark" else None  # a bad sort or order: 400 before any query
+
     def build() -> Response:
         statements = entities.describe(iri)
         if not statements:
             return linkeddata.not_found(kind, key, iri)
-        context = entity_context(iri, kind, key, statements)
+        context = entity_context(iri, kind, key, statements, ordering)
         return web.page("entity.html", **context)
 
-    response = web.cached_page(("page", iri, request.args.get("all")), build)
+    response = web.cached_page(("page", iri, request.args.get("all"), ordering), build)
     if response.status_code in (200, 304):
         response.headers["Link"] = linkeddata.alternates(kind, key, skip="html")
     return response
 
 
-def entity_context(iri: str, kind: str, key: str, statements: list[Statement]) -> dict:
+def entity_context(iri: str, kind: str, key: str, statements: list[Statement],
+                   ordering: tuple[str, str] | None = None) -> dict:
     vocab = entities.vocabulary()
+    every = statements
+    results = benchmark_results(iri, *(ordering or DEFAULT_ORDER)) if kind == "benchmark" else None
+    if results is not None and results.rows:
+        # the results table lists these, sortable; as lists of links they would only repeat it
+        statements = [s for s in statements if s.predicate.value not in RESULT_LINKS]
     outgoing = [s for s in statements if s.subject.value == iri]
     incoming = [s for s in statements if s.subject.value != iri]
     asserted_out = [s for s in outgoing if not s.inferred]
@@ -243,10 +282,10 @@ def entity_context(iri: str, kind: str, key: str, statements: list[Statement]) -
         descriptions=[v for p in DESCRIPTIONS for v in merged.get(p, {}).values()],
         fact_groups=fact_groups, link_groups=link_groups, incoming_groups=incoming_groups,
         inferred_rows=inferred_rows, inferred_in=len(inferred_in), shown=SHOWN, vocab=vocab,
-        graphs=sorted({s.graph for s in statements}, key=entities.graph_rank), statements=len(statements),
+        graphs=sorted({s.graph for s in every}, key=entities.graph_rank), statements=len(every),
         views=[(linkeddata.EXTENSION_OF[f.key], f.media_type.split(";")[0], linkeddata.view_url(kind, key, f))
                for f in linkeddata.DATA_VIEWS],
-        topic=None, part=None,
+        topic=None, part=None, results=results,
     )
     if kind == "topic":
         context["topic"] = topic_context(iri)
@@ -261,9 +300,14 @@ def _by_kind(merged: dict[str, dict[str, Value]]) -> dict[str, dict[str, dict[st
     return grouped
 
 
+#: Headings for the kinds ``entities.KIND_NAMES`` does not name (yet).
+MORE_KIND_NAMES = {"family": "Model families", "version": "Model versions", "result": "Evaluation results",
+                   "metric": "Metrics", "conflict": "Source conflicts", "change": "Changes"}
+
+
 def _kind_groups(grouped: dict[str, dict[str, dict[str, Value]]], vocab) -> list[Group]:
-    order = list(entities.KIND_NAMES) + ["wikidata", "web"]
-    titles = {**entities.KIND_NAMES, "wikidata": "Wikidata", "web": "Elsewhere"}
+    order = list(entities.KIND_NAMES) + list(MORE_KIND_NAMES) + ["wikidata", "web"]
+    titles = {**MORE_KIND_NAMES, **entities.KIND_NAMES, "wikidata": "Wikidata", "web": "Elsewhere"}
     return [Group(titles.get(k, k), _rows(grouped[k], vocab), kind=k)
             for k in sorted(grouped, key=lambda k: order.index(k) if k in order else 99)]
 
@@ -280,6 +324,176 @@ def wikidata_sources(iri: str) -> dict[str, list[str]]:
         if value(row, "source"):
             found[value(row, "item")].append(value(row, "source"))
     return dict(found)
+
+
+# -- a benchmark's evaluation results ---------------------------------------------------------
+
+
+RESULT_COLUMNS = ("model", "version", "metric", "score", "shots", "date", "source")
+DEFAULT_ORDER = ("score", "desc")
+#: The order a column's header link asks for first; the others start ascending.
+FIRST_ORDER = {"score": "desc", "shots": "desc", "date": "desc"}
+RESULT_LINKS = {BM_NS + "onBenchmark", BM_NS + "benchmarkResult"}
+PART_OF_BENCHMARK = BM_NS + "partOfBenchmark"
+BENCHMARKS_GRAPH = "https://w3id.org/bmkg/graph/epoch-benchmarks"
+UNIT = "http://qudt.org/vocab/unit/"
+FRACTION = UNIT + "FRACTION"
+UNIT_SUFFIX = {UNIT + "MIN": "min", BM_NS + "EloPoint": "Elo", UNIT + "UNITLESS": ""}
+
+
+def result_order() -> tuple[str, str]:
+    """The ``sort`` and ``order`` of a benchmark page's results table; anything unknown is a 400."""
+    sort = request.args.get("sort") or DEFAULT_ORDER[0]
+    if sort not in RESULT_COLUMNS:
+        abort(400, f"cannot sort results by {sort[:40]!r}; sort by one of {', '.join(RESULT_COLUMNS)}")
+    order = request.args.get("order") or (DEFAULT_ORDER[1] if sort == DEFAULT_ORDER[0] else FIRST_ORDER.get(sort, "asc"))
+    if order not in ("asc", "desc"):
+        abort(400, f"order {order[:40]!r} is neither asc nor desc")
+    return sort, order
+
+
+@dataclass
+class ResultRow:
+    iri: str
+    model: str | None
+    version: str | None
+    metric: str | None
+    value: float | None
+    unit: str | None
+    reported: str | None
+    error: float | None  # the standard error, in the score's unit
+    shots: int | None
+    date: str | None  # the version's release date (Benchmarking Hub), else the model's publication date
+    run_date: str | None
+    source_url: str | None
+    source_title: str | None
+    effort: str | None
+
+    @property
+    def score(self) -> str:
+        return format_score(self.value, self.unit)
+
+    @property
+    def error_text(self) -> str | None:
+        if self.error is None:
+            return None
+        if self.unit == FRACTION:
+            return charts.percent(self.error).removesuffix("%") + " pp"
+        return format_score(self.error, self.unit)
+
+
+def format_score(number: float | None, unit: str | None) -> str:
+    """A score for a page: fractions as percentages, other units after the number.
+
+    >>> format_score(0.47, FRACTION), format_score(41.983451, UNIT + "MIN"), format_score(1105.0, BM_NS + "EloPoint")
+    ('47.0%', '41.98 min', '1,105 Elo')
+    """
+    if number is None:
+        return "–"
+    if unit == FRACTION:
+        return charts.percent(number)
+    suffix = UNIT_SUFFIX.get(unit, entities.local_name(unit) if unit else "")
+    text = web.number(round(number, 2) if abs(number) >= 1 else number, digits=4)
+    return f"{text} {suffix}".strip()
+
+
+@dataclass
+class BenchmarkResults:
+    rows: list[ResultRow]
+    sort: str
+    order: str
+    parts: list[tuple[str, int, int]]  # sub-benchmarks (bm:partOfBenchmark this): results of their own, parts
+    metrics: list[tuple[str, int]]  # the metrics of the results, with their counts
+
+    def header(self, column: str) -> dict:
+        """What a column's header links to and says: the next order, and aria-sort for the current one."""
+        current = column == self.sort
+        order = ("asc" if self.order == "desc" else "desc") if current else FIRST_ORDER.get(column, "asc")
+        return {"order": order, "current": current,
+                "aria": ("ascending" if self.order == "asc" else "descending") if current else None}
+
+
+def benchmark_results(iri: str, sort: str, order: str) -> BenchmarkResults:
+    def fetch() -> tuple[list[ResultRow], list[tuple[str, int, int]]]:
+        rows = select(f"""
+            SELECT ?r (SAMPLE(?m) AS ?model) (SAMPLE(?v) AS ?version) (SAMPLE(?mt) AS ?metric)
+                   (SAMPLE(?x) AS ?score) (SAMPLE(?u) AS ?unit) (SAMPLE(?rep) AS ?reported) (SAMPLE(?se) AS ?error)
+                   (MIN(?n) AS ?shots) (MIN(STR(?vd)) AS ?versionDate) (MIN(STR(?md)) AS ?modelDate)
+                   (MIN(STR(?rd)) AS ?runDate) (SAMPLE(?url) AS ?sourceUrl) (SAMPLE(?title) AS ?sourceTitle)
+                   (SAMPLE(?e) AS ?effort)
+            WHERE {{
+              ?r {ref(BM_NS + 'onBenchmark')} {ref(iri)} .
+              OPTIONAL {{ ?r {ref(BM_NS + 'resultFor')} ?m OPTIONAL {{ ?m {ref(BM_NS + 'publicationDate')} ?md }} }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'resultForVersion')} ?v
+                         OPTIONAL {{ GRAPH {ref(BENCHMARKS_GRAPH)} {{ ?v {ref(BM_NS + 'releaseDate')} ?vd }} }} }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'metric')} ?mt }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'scoreValue')} ?x }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'scoreUnit')} ?u }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'reportedScore')} ?rep }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'scoreStandardError')} ?se }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'shotCount')} ?n }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'runDate')} ?rd }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'sourceUrl')} ?url }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'sourceTitle')} ?title }}
+              OPTIONAL {{ ?r {ref(BM_NS + 'reasoningEffort')} ?e }}
+            }} GROUP BY ?r""")
+        found = [ResultRow(value(r, "r"), value(r, "model"), value(r, "version"), value(r, "metric"),
+                           _float(value(r, "score")), value(r, "unit"), value(r, "reported"), _float(value(r, "error")),
+                           _int(value(r, "shots")), value(r, "versionDate") or value(r, "modelDate"),
+                           value(r, "runDate"), value(r, "sourceUrl"), value(r, "sourceTitle"), value(r, "effort"))
+                 for r in rows]
+        parts = select(f"""
+            SELECT ?part (COUNT(DISTINCT ?r) AS ?n) (COUNT(DISTINCT ?sub) AS ?subs) WHERE {{
+              GRAPH ?g {{ ?part {ref(PART_OF_BENCHMARK)} {ref(iri)} }} FILTER(?g != {ref(INFERRED)})
+              OPTIONAL {{ ?r {ref(BM_NS + 'onBenchmark')} ?part }}
+              OPTIONAL {{ GRAPH ?sg {{ ?sub {ref(PART_OF_BENCHMARK)} ?part }} FILTER(?sg != {ref(INFERRED)}) }}
+            }} GROUP BY ?part""")
+        return found, sorted(((value(r, "part"), int(value(r, "n")), int(value(r, "subs"))) for r in parts),
+                             key=lambda item: (web.label(item[0]).casefold(), item[0]))
+
+    found, parts = entities.memo().get(("benchmark-results", iri), fetch)
+    metrics = Counter(r.metric for r in found if r.metric)
+    return BenchmarkResults(sort_results(found, sort, order), sort, order, parts,
+                            sorted(metrics.items(), key=lambda item: (-item[1], web.label(item[0]))))
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    number = _float(text)
+    return int(number) if number is not None and number == int(number) else None
+
+
+def sort_results(rows: list[ResultRow], sort: str, order: str) -> list[ResultRow]:
+    """Rows by one column, empty cells last either way; ties by metric, best score, model, then IRI.
+
+    Scores sort within each metric (metrics by name), since scores in different metrics or units
+    do not compare.
+    """
+    def text(iri: str | None) -> str | None:
+        return web.label(iri).casefold() if iri else None
+
+    keys = {
+        "model": lambda r: text(r.model),
+        "version": lambda r: text(r.version),
+        "metric": lambda r: text(r.metric),
+        "score": lambda r: r.value,
+        "shots": lambda r: r.shots,
+        "date": lambda r: r.date,
+        "source": lambda r: (r.source_title or r.source_url or "").casefold() or None,
+    }
+    key = keys[sort]
+    ties = sorted(rows, key=lambda r: (text(r.metric) or "", -(r.value if r.value is not None else -math.inf),
+                                       text(r.model) or "", r.iri))
+    present = sorted((r for r in ties if key(r) is not None), key=key, reverse=order == "desc")
+    if sort == "score":
+        present.sort(key=lambda r: text(r.metric) or "")  # stable: each metric's scores keep their order
+    return present + [r for r in ties if key(r) is None]
 
 
 # -- why: the reasons behind inferred statements --------------------------------------------
@@ -395,7 +609,8 @@ def topic_context(iri: str) -> dict:
         "sections": [(k, sections[k]) for k in TOPIC_SECTIONS if sections.get(k)],
         "model_limit": None if show_all else 25,
         "related_models": int(value(related[0], "n")) if related else 0,
-        "charts": [(c, charts.alt_text(c, topic)) for c in charts.charts_for(topic)] if topic else [],
+        "charts": [(c, charts.alt_text(c, topic), charts.pixels(c, topic)) for c in charts.charts_for(topic)]
+        if topic else [],
     }
 
 
@@ -545,7 +760,7 @@ def chart_index() -> Response:
     g.bmkg_endpoint = "pages"
 
     def build() -> Response:
-        shown = [(c, charts.alt_text(c, None)) for c in charts.CHARTS.values()]
+        shown = [(c, charts.alt_text(c, None), charts.pixels(c, None)) for c in charts.CHARTS.values()]
         return web.page("charts.html", charts=shown, parts=entities.roadmap())
 
     return web.cached_page(("charts",), build)

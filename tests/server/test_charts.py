@@ -163,3 +163,152 @@ def test_unknown_charts_and_topics_are_404(shipped_client):
     assert shipped_client.get("/charts/pie.svg").status_code == 404
     assert shipped_client.get("/charts/parameters.png").status_code == 404
     assert shipped_client.get("/charts/parameters.svg?topic=astrology").status_code == 404
+
+
+# -- evaluation results -------------------------------------------------------------------
+
+FRACTION = "http://qudt.org/vocab/unit/FRACTION"
+BENCHMARKS_GRAPH = "https://w3id.org/bmkg/graph/epoch-benchmarks"
+
+
+def one(objects: list) -> str:
+    assert len({o.value for o in objects}) == 1, objects
+    return objects[0].value
+
+
+def fraction_results(store) -> dict[str, dict]:
+    """Every result scored as a fraction, with its date: the Benchmarking Hub's release date of the
+    version scored, else the model's earliest publication date (None when neither is known)."""
+    results = {q.subject.value for q in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE),
+                                                                ox.NamedNode(str(BM.EvaluationResult)), None)}
+    props = {name: values(store, getattr(BM, name)) for name in
+             ("onBenchmark", "metric", "scoreValue", "scoreUnit", "resultFor", "resultForVersion")}
+    version_dates = defaultdict(list)
+    for quad in store.quads_for_pattern(None, ox.NamedNode(str(BM.releaseDate)), None,
+                                        ox.NamedNode(BENCHMARKS_GRAPH)):
+        version_dates[quad.subject.value].append(quad.object.value)
+    model_dates = {m: min(o.value for o in objs) for m, objs in values(store, BM.publicationDate).items()}
+    found = {}
+    for r in results:
+        if one(props["scoreUnit"][r]) != FRACTION:
+            continue
+        model = one(props["resultFor"][r])
+        dated = [d for v in props["resultForVersion"].get(r, []) for d in version_dates.get(v.value, [])]
+        found[r] = {"benchmark": one(props["onBenchmark"][r]), "metric": one(props["metric"][r]), "model": model,
+                    "score": float(one(props["scoreValue"][r])),
+                    "date": min(dated) if dated else model_dates.get(model)}
+    return found
+
+
+def test_best_scores_are_the_records_on_the_fraction_benchmarks_with_most_results(shipped_client, shipped_store):
+    table = rows(shipped_client, "/charts/best-scores.csv")
+    results = fraction_results(shipped_store)
+    per_pair = defaultdict(list)
+    for r in results.values():
+        per_pair[(r["benchmark"], r["metric"])].append(r)
+    counts = sorted((len(found) for found in per_pair.values()), reverse=True)
+    chosen = {pair for pair, found in per_pair.items() if len(found) >= counts[charts.BEST_SCORE_LINES - 1]}
+    assert counts[charts.BEST_SCORE_LINES - 1] > counts[charts.BEST_SCORE_LINES]  # no tie at the cut
+    assert {(r["benchmark"], r["metric"]) for r in table} == chosen and len(chosen) == charts.BEST_SCORE_LINES
+    assert ID + "benchmark/mmlu" in {b for b, _ in chosen}
+    expected = []
+    for pair in chosen:
+        by_date = defaultdict(list)
+        for r in per_pair[pair]:
+            if r["date"]:
+                by_date[r["date"]].append(r)
+        best = -1.0
+        for date in sorted(by_date):
+            top = max(r["score"] for r in by_date[date])
+            if top > best:
+                best = top
+                leaders = {r["model"] for r in by_date[date] if r["score"] == top}
+                expected.append((pair, date, top, frozenset(leaders), len(per_pair[pair])))
+    got = [((r["benchmark"], r["metric"]), r["date"], float(r["best_so_far"]), frozenset(r["models"].split("; ")),
+            int(r["results"])) for r in table]
+    assert sorted(got, key=str) == sorted(expected, key=str)
+    for r in table:  # records only ever rise, in date order, per benchmark
+        same = [float(x["best_so_far"]) for x in table if x["benchmark"] == r["benchmark"] and x["date"] <= r["date"]]
+        assert float(r["best_so_far"]) == max(same)
+
+
+def test_best_scores_agree_with_the_library_query_year_by_year(shipped_client, shipped_store):
+    from queries import library
+
+    table = rows(shipped_client, "/charts/best-scores.csv")
+    by_year = defaultdict(dict)  # the library's best score per (benchmark, metric label) and year
+    for row in library.run(shipped_store, library.library()["best-score-per-benchmark-by-year"]):
+        by_year[(row["benchmark"].value, row["metricLabel"].value)][int(row["year"].value)] = float(
+            row["bestScore"].value)
+    for benchmark, metric in {(r["benchmark"], r["metric_label"]) for r in table}:
+        records = [r for r in table if r["benchmark"] == benchmark and r["metric_label"] == metric]
+        years = by_year[(benchmark, metric)]
+        for year in years:
+            running = max(score for y, score in years.items() if y <= year)
+            reached = [float(r["best_so_far"]) for r in records if int(r["date"][:4]) <= year]
+            assert max(reached) == running, (benchmark, year)
+
+
+def test_open_versus_non_open_compares_best_scores_on_shared_fraction_benchmarks(shipped_client, shipped_store):
+    table = {(r["benchmark"], r["metric"]): r for r in rows(shipped_client, "/charts/open-vs-closed.csv")}
+    models = {q.subject.value for q in shipped_store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE),
+                                                                         ox.NamedNode(str(BM.Model)), None)}
+    side = {}
+    for model, levels in values(shipped_store, BM.accessLevel).items():
+        found = {o.value for o in levels}
+        if model in models and found == {"open"}:
+            side[model] = "open"
+        elif model in models and "open" not in found:
+            side[model] = "non-open"
+    best = defaultdict(lambda: {"open": {}, "non-open": {}})
+    for r in fraction_results(shipped_store).values():
+        if r["model"] in side:
+            scores = best[(r["benchmark"], r["metric"])][side[r["model"]]]
+            scores[r["model"]] = max(scores.get(r["model"], -1.0), r["score"])
+    shared = {pair: found for pair, found in best.items() if min(len(found["open"]), len(found["non-open"])) >= 3}
+    assert set(table) == set(shared) and len(shared) > 20
+    for pair, found in shared.items():
+        row = table[pair]
+        top_open, top_other = max(found["open"].values()), max(found["non-open"].values())
+        assert (int(row["open_models"]), int(row["non_open_models"])) == (len(found["open"]), len(found["non-open"]))
+        assert (float(row["best_open"]), float(row["best_non_open"])) == (top_open, top_other)
+        assert set(row["best_open_models"].split("; ")) == {m for m, s in found["open"].items() if s == top_open}
+        assert set(row["best_non_open_models"].split("; ")) == {
+            m for m, s in found["non-open"].items() if s == top_other}
+        assert abs(float(row["gap"]) - (top_other - top_open)) < 1e-9
+    gaps = [float(r["gap"]) for r in rows(shipped_client, "/charts/open-vs-closed.csv")]
+    assert gaps == sorted(gaps, reverse=True)  # the widest non-open lead first
+
+
+def test_open_versus_non_open_agrees_with_the_library_query(shipped_client, shipped_store):
+    from queries import library
+
+    table = {(r["benchmark"], r["metric_label"]): r for r in rows(shipped_client, "/charts/open-vs-closed.csv")}
+    query = library.library()["open-versus-closed-on-shared-benchmarks"]
+    theirs = {(row["benchmark"].value, row["metricLabel"].value): row
+              for row in library.run(shipped_store, query, {"min_models": "3"})}
+    assert set(table) <= set(theirs)  # the library's rows also hold the benchmarks scored in other units
+    for key, row in table.items():
+        mine = theirs[key]
+        assert int(row["open_models"]) == int(mine["openModels"].value)
+        assert int(row["non_open_models"]) == int(mine["closedModels"].value)
+        assert float(row["best_open"]) == float(mine["bestOpen"].value)
+        assert float(row["best_non_open"]) == float(mine["bestClosed"].value)
+
+
+def test_the_evaluation_charts_are_listed_and_shown_on_the_evaluation_topic(shipped_client):
+    home = shipped_client.get("/", headers={"Accept": "text/html"}).data.decode()
+    index = shipped_client.get("/charts").data.decode()
+    topic = shipped_client.get("/page/topic/evaluation").data.decode()
+    for name in ("best-scores", "open-vs-closed"):
+        assert f'href="/charts#{name}"' in home
+        assert f'<figure class="chart" id="{name}">' in index and f'href="/charts/{name}.csv"' in index
+        assert f'<img src="/charts/{name}.svg?topic=evaluation" alt="' in topic
+        assert shipped_client.get(f"/charts/{name}.csv?topic=evaluation").status_code == 200
+        assert shipped_client.get(f"/charts/{name}.svg?topic=vision-model").status_code == 404
+    # the dumbbell chart grows with its rows, and the page gives the image the same proportions
+    width, height = map(int, re.search(r'<img src="/charts/open-vs-closed.svg" alt="[^"]+" width="(\d+)" height="(\d+)"',
+                                       index).groups())
+    svg = ET.fromstring(shipped_client.get("/charts/open-vs-closed.svg").data)
+    assert abs(float(svg.get("height").removesuffix("pt")) / float(svg.get("width").removesuffix("pt"))
+               - height / width) < 0.01 and height > width
