@@ -60,6 +60,8 @@ _PARENTHESES = re.compile(r"\s*\([^)]*\)")
 # How a leaderboard notes a run's setting after a model's name: "(8-shot)", "(Zero-shot)", "(Low)".
 _SETTING = re.compile(r"\s*\((\d+|zero|one|few)-shot\)|\s*\((low|medium|high)\)\*?$", re.IGNORECASE)
 _PLATFORM = re.compile(r"\s+on\s+(amazon\s+)?bedrock\.?$", re.IGNORECASE)
+# The number format a host serves a model in, at the end of a deployment's id.
+_PRECISION = re.compile(r"[-_](fp8|fp16|bf16|int8|int4|awq|gptq)$", re.IGNORECASE)
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Mapper:
         self.hub_models: set[str] = set()  # models only the hub names
         self.hub_first_release: dict[str, dt.date] = {}  # hub model key -> its earliest version's release
         self.hub_titles: dict[str, Counter] = defaultdict(Counter)  # arXiv id -> the hub's titles for it
+        self._results_seen: dict[tuple, str] = {}  # what a result states -> the first row that stated it
         self.helm: dict[str, HelmMatch] = {}  # HELM id -> match
         self.helm_versions: dict[str, str] = {}  # version key -> model key (HELM)
         self.helm_names_index: dict[str, str] = {}  # a HELM id or display name, normalised -> model key
@@ -345,8 +348,17 @@ class Mapper:
     @staticmethod
     def hub_model_name(record: Record) -> str:
         """The model a hub version belongs to; a version the hub gives no model is taken to be a
-        model of its own, named as the hub displays it (or by its id)."""
-        return record.get("model") or record.get("display_name") or record.get("version")
+        model of its own, named as the hub displays it, or by its id. An id that names a host and a
+        precision ("chutes/GLM-4.5-FP8") is a deployment of the model that its last part names.
+
+        >>> Mapper.hub_model_name(Record("epoch-benchmarks", None, {"version": "chutes/GLM-4.5-FP8"}))
+        'GLM-4.5'
+        """
+        named = record.get("model") or record.get("display_name")
+        if named:
+            return named
+        version = record.get("version")
+        return _PRECISION.sub("", version.rsplit("/", 1)[-1]) or version
 
     def _register_epoch_benchmarks(self, record: Record) -> None:
         if record.get("kind") == "result":
@@ -729,6 +741,13 @@ class Mapper:
             return
         model, version = found
         benchmark = self.resolver.iri("benchmark", benchmark_name)
+        same = (model.value, version.value if version else None, benchmark.value, record.get("metric"),
+                record.get("value"), record.get("shots"), record.get("reasoning_effort"), record.get("source_url"))
+        first = self._results_seen.setdefault(same, str(record.location))
+        if first != str(record.location):
+            self.reject(record, "id", record.get("row_id"), f"repeats {first}: the same model, version, benchmark, "
+                        "metric, score, shots, setting and source")
+            return
         metric_name = record.get("metric")
         metric = self.describe(src, "metric", metric_name, BMX.Metric)
         key = _result_key(record)

@@ -20,6 +20,14 @@ METADATA_GRAPH = graph_iri("metadata")
 ONTOLOGY_GRAPH = graph_iri("ontology")
 INFERRED_GRAPH = graph_iri("inferred")
 SOFTWARE = URIRef("https://w3id.org/bmkg/software")
+BMKG_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+BMKG_ATTRIBUTION = "bmkg, the Big Model knowledge graph, CC BY 4.0"
+# The graphs a build makes itself: title, and whether it is derived from the source graphs.
+DERIVED_GRAPHS = {
+    "ontology": ("The bmkg ontology", False),
+    "inferred": ("Statements derived by the bmkg reasoner from the asserted graphs", True),
+    "conflicts": ("Values on which the sources disagree, each claim with its source", True),
+}
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,16 @@ def describe(sources: list[SourceFacts], other_graphs: dict[URIRef, int], mappin
         graph.add((DATASET, VOID.subset, node))
         graph.add((node, RDF.type, VOID.Dataset))
         graph.add((node, VOID.triples, Literal(triples)))
+        made = DERIVED_GRAPHS.get(node.rsplit("/", 1)[-1])
+        if made is not None:
+            title, source_graphs = made
+            graph.add((node, DCTERMS.title, Literal(title, lang="en")))
+            graph.add((node, DCTERMS.license, URIRef(BMKG_LICENCE)))
+            graph.add((node, DCTERMS.bibliographicCitation, Literal(BMKG_ATTRIBUTION)))
+            graph.add((node, DCTERMS.creator, SOFTWARE))
+            if source_graphs:  # derived from every source graph
+                for facts in sources:
+                    graph.add((node, PROV.wasDerivedFrom, graph_iri(facts.name)))
         total += triples
     graph.add((ONTOLOGY_GRAPH, DCTERMS.source, URIRef(str(ONTOLOGY_IRI))))
     graph.add((DATASET, VOID.triples, Literal(total, datatype=XSD.integer)))

@@ -57,6 +57,7 @@ ALIAS_SECTIONS = {"parts": "part", "topics": "topic", "open_problems": "problem"
 PLACEHOLDERS = {"unspecified", "unspecified-unreleased", "unknown", "unreleased", "various", "n-a", "none",
                 "other", "proprietary", "private"}
 MIXTURE_OF_EXPERTS = "mixture-of-experts"
+HOSTED = re.compile(r"[-_](fp8|fp16|bf16|int8|int4|awq|gptq)$", re.IGNORECASE)
 # A hub version id's reasoning setting, cut off to give the version (epoch_benchmarks.py).
 HUB_SETTING = re.compile(r"_(minimal|low|medium|high|xhigh|\d+[kK]|thinking)$")
 # HELM: a deployment platform after a display name, and any parenthesis (a size, a date, a mode).
@@ -341,7 +342,10 @@ class Sources:
             self._define("hardware", clean(row["Hardware name"]), "epoch-hardware")
         self.hub_models, self.hub_first_release = set(), {}
         for row in self.hub_versions:
-            name = clean(row["Model"]) or clean(row.get("Display name") or "") or self._hub_version(row)
+            # a version without a model names its own, as its id does; a host's deployment at a precision
+            # ("chutes/GLM-4.5-FP8") names the model its last part names (epoch_benchmarks, mapping)
+            name = clean(row["Model"]) or clean(row.get("Display name") or "") or HOSTED.sub(
+                "", self._hub_version(row).rsplit("/", 1)[-1])
             key = self.key("model", name)
             if key not in self.defined["model"] or key in self.hub_models:
                 self._define("model", name, "epoch-benchmarks")
