@@ -18,6 +18,7 @@ from ingest.records import IngestError, SourceError
 from ontology import store
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+UNITS = {"validate": "subjects validated", "reason": "statements derived"}  # what each stage counts
 
 
 def _source_override(_ctx, _param, values: tuple[str, ...]) -> dict[str, Path]:
@@ -63,7 +64,7 @@ def build(store_path: Path | None, overrides: dict[str, Path], added: tuple[Path
 
             def on_count(name: str, count: int) -> None:
                 rate = count / max(time.perf_counter() - clock["since"], 1e-6)
-                progress.update(task, count=f"{count:,} records, {rate:,.0f}/s")
+                progress.update(task, count=f"{count:,} {UNITS.get(name, 'records')}, {rate:,.0f}/s")
 
             result = run_build(root, inputs, day, on_stage=on_stage, progress=on_count)
     except BuildFailed as failure:

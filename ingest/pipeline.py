@@ -175,7 +175,8 @@ def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, 
 
     with stages("validate"):
         report = validation.validate_store(partial.oxigraph, build_date, ontology=ontology,
-                                           jobs=min(2, os.cpu_count() or 1))
+                                           jobs=min(2, os.cpu_count() or 1),
+                                           progress=lambda count: tick("validate", count))
         if report.violations:
             raise BuildFailed("SHACL validation", _locate(report.violations, sources, inputs, build_date, mapper))
 
@@ -183,7 +184,7 @@ def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, 
         oxigraph = pyoxigraph.Store(str(partial.oxigraph))
         writer = StoreWriter(oxigraph)
         writer.digests = digests
-        inference = reasoning.materialise(oxigraph, ontology)
+        inference = reasoning.materialise(oxigraph, ontology, progress=lambda count: tick("reason", count))
         if inference.conflicts:
             raise BuildFailed("consistency", inference.conflicts)
 

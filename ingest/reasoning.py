@@ -255,18 +255,19 @@ def _count(store: pyoxigraph.Store) -> int:
     return int(rows[0]["n"].value)
 
 
-def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000) -> Inference:
+def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000, progress=None) -> Inference:
     """Derive, into ``inferred``, every entailment of the rules about bmkg entities not already asserted.
 
     Queries run in the store; their solutions are bulk-loaded into ``inferred`` a batch
     at a time (a transactional INSERT was ten times slower). A rule runs again only for
     the axioms whose input statements grew since it last ran, until nothing grows.
+    ``progress`` hears the number of statements derived so far.
     """
     axioms = Axioms.of(ontology)
     rules = compile_rules(axioms)
     graph = pyoxigraph.NamedNode(INFERRED)
     dirty: list[set[str] | None] = [None] * len(rules)  # None: every axiom row (the first round)
-    rounds = 0
+    rounds = derived = 0
     while any(d is None or d for d in dirty):
         rounds += 1
         if rounds > _MAX_ROUNDS:
@@ -277,7 +278,10 @@ def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000) 
             dirty[index] = set()
             if not rows:
                 continue
-            written = _apply(store, rule.select(rows), graph, batch)
+            written, count = _apply(store, rule.select(rows), graph, batch)
+            derived += count
+            if progress is not None:
+                progress(derived)
             log.debug("round %d: rule %s derived %d kinds of statement", rounds, rule.name, len(written))
             for other in range(len(rules)):
                 if dirty[other] is not None:
@@ -290,11 +294,13 @@ def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000) 
     return inference
 
 
-def _apply(store: pyoxigraph.Store, query: str, graph, batch: int) -> set[str]:
-    """Load a rule's solutions into ``graph``; the kinds of statement (property or class) it added."""
+def _apply(store: pyoxigraph.Store, query: str, graph, batch: int) -> tuple[set[str], int]:
+    """Load a rule's solutions into ``graph``; the kinds of statement (property or class) it added,
+    and how many statements."""
     written: set[str] = set()
     quads = []
-    for solution in store.query(query):
+    count = 0
+    for count, solution in enumerate(store.query(query), start=1):
         s, p, o = solution["s"], solution["p"], solution["o"]
         quads.append(pyoxigraph.Quad(s, p, o, graph))
         written.add(_cls(o.value) if p.value == _TYPE else _prop(p.value))
@@ -303,7 +309,7 @@ def _apply(store: pyoxigraph.Store, query: str, graph, batch: int) -> set[str]:
             quads = []
     if quads:
         store.bulk_extend(quads)
-    return written
+    return written, count
 
 
 def consistency(store: pyoxigraph.Store, axioms: Axioms) -> list[str]:

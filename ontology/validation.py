@@ -305,7 +305,7 @@ _TYPE_NODE = None
 
 
 def validate_store(path, build_date: dt.date | None = None, ontology: Graph | None = None, jobs: int = 1,
-                   batch: int = BATCH_SUBJECTS) -> Report:
+                   batch: int = BATCH_SUBJECTS, progress=None) -> Report:
     """Validate the default graph of the Oxigraph store at ``path`` (the asserted union), batch by batch.
 
     Every subject's statements are validated together, in one batch of subjects, with
@@ -314,7 +314,7 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
     holds only in part, are dropped: each node is judged in its own batch. The report
     is the same as validating the whole graph at once (tested), while memory holds one
     batch at a time. With ``jobs`` > 1, batches are validated in that many processes,
-    each reading the store itself.
+    each reading the store itself. ``progress`` hears the number of subjects validated so far.
     """
     import pyoxigraph
 
@@ -327,10 +327,21 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
     # Each process parses the shapes and the ontology itself: rdflib graphs do not pickle.
     ontology_text = (ontology if ontology is not None else ontology_graph()).serialize(format="nt")
     setup = (str(path), build_date, ontology_text)
+    findings: list[Finding] = []
+    done = 0
+
+    def collect(part: list[Finding], size: int) -> None:
+        nonlocal done
+        findings.extend(part)
+        done += size
+        if progress is not None:
+            progress(done)
+
     if jobs <= 1 or len(batches) <= 1:
         _worker_start(*setup)
         try:
-            findings = [f for b in batches for f in _worker_batch(b)]
+            for keys_of_batch in batches:
+                collect(_worker_batch(keys_of_batch), len(keys_of_batch))
         finally:
             _WORKER.clear()  # closes the store: nothing may hold it open once the build writes again
         return Report(sorted(findings, key=_order))
@@ -339,7 +350,8 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
                              initargs=setup) as pool:
-        findings = [f for part in pool.map(_worker_batch, batches) for f in part]
+        for keys_of_batch, part in zip(batches, pool.map(_worker_batch, batches)):
+            collect(part, len(keys_of_batch))
     return Report(sorted(findings, key=_order))
 
 

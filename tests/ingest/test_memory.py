@@ -70,8 +70,10 @@ def test_reasoning_in_the_store_derives_types_inverses_and_the_big_model_class_o
     writer.add(A, MODEL, bm("parameterCount"), Literal(str(2 * 10**9), datatype=integer))
     writer.add(A, ORG, TYPE, bm("Organization"))
     writer.flush()
-    inference = reasoning.materialise(store, ontology)
+    heard: list[int] = []
+    inference = reasoning.materialise(store, ontology, progress=heard.append)
     derived = {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, INFERRED)}
+    assert heard == sorted(heard) and heard[-1] == len(derived)  # progress counts every derived statement
     assert {(MODEL, TYPE, bm("Model")), (MODEL, TYPE, bm("BigModel")), (ORG, bm("developed"), MODEL)} <= derived
     asserted = {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, DEFAULT)}
     assert not derived & asserted

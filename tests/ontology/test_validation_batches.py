@@ -54,3 +54,12 @@ def test_the_shipped_build_gets_the_same_findings_in_batches_and_processes(shipp
     whole = _whole(graph)
     assert len(whole) == result.summary["warnings"] + result.summary["violations"]
     assert _batched(result.generation.oxigraph, jobs=2, batch=500) == whole
+
+
+def test_progress_hears_the_subjects_validated_batch_by_batch(tmp_path):
+    graph = Graph().parse(paths.EXAMPLES / "valid" / "evaluation-slice.ttl")
+    _store_of(graph, tmp_path / "store")
+    heard: list[int] = []
+    validation.validate_store(tmp_path / "store", BUILD_DATE, batch=3, progress=heard.append)
+    subjects = len(set(graph.subjects()))
+    assert heard == sorted(heard) and heard[-1] == subjects and len(heard) == -(-subjects // 3)
