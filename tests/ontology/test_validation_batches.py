@@ -14,7 +14,9 @@ BUILD_DATE = dt.date(2026, 11, 27)
 def _key(finding):
     # Blank-node shapes get new labels each time the shapes are parsed; path and message tell them apart.
     shape = "blank" if isinstance(finding.shape, BNode) else str(finding.shape)
-    return (str(finding.focus), finding.severity, str(finding.path), str(finding.value), finding.component,
+    # the store gives blank nodes labels of its own (a conflict's claims are blank nodes)
+    focus = "blank" if isinstance(finding.focus, BNode) else str(finding.focus)
+    return (focus, finding.severity, str(finding.path), str(finding.value), finding.component,
             finding.message, shape)
 
 
