@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -24,32 +25,53 @@ DOCS_STAMP = "ontology.sha256"
 
 
 def write_dumps(oxigraph_dir: Path, out_dir: Path) -> list[dict]:
-    """All graphs as one N-Quads file, and each named graph as Turtle, gzipped."""
+    """All named graphs as one N-Quads file, and each named graph as Turtle, gzipped.
+
+    Each file is serialised straight into its gzip stream, so no dump is ever held in
+    memory whole (the N-Quads dump is some 45 bytes a statement before compression).
+    """
     store = pyoxigraph.Store.read_only(str(oxigraph_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     graphs = sorted(store.named_graphs(), key=lambda g: g.value)
     # The named graphs only: the store's default graph is their union, which a consumer's store makes.
-    everything = pyoxigraph.serialize((q for g in graphs for q in store.quads_for_pattern(None, None, None, g)),
-                                      format=pyoxigraph.RdfFormat.N_QUADS)
-    files.append(_write(out_dir / "bmkg.nq.gz", everything, "all named graphs", "application/n-quads"))
+    files.append(_write(out_dir / "bmkg.nq.gz", "all named graphs", "application/n-quads", lambda out: pyoxigraph.serialize(
+        (q for g in graphs for q in store.quads_for_pattern(None, None, None, g)), out, pyoxigraph.RdfFormat.N_QUADS)))
     for graph in graphs:
         name = graph.value.removeprefix(GRAPH_BASE)
-        data = store.dump(format=pyoxigraph.RdfFormat.TURTLE, from_graph=graph,
-                          prefixes={"bm": "https://w3id.org/bmkg/ontology#", "id": "https://w3id.org/bmkg/id/"})
-        files.append(_write(out_dir / f"{name}.ttl.gz", data, graph.value, "text/turtle"))
+        files.append(_write(out_dir / f"{name}.ttl.gz", graph.value, "text/turtle", lambda out, g=graph: store.dump(
+            out, pyoxigraph.RdfFormat.TURTLE, from_graph=g,
+            prefixes={"bm": "https://w3id.org/bmkg/ontology#", "id": "https://w3id.org/bmkg/id/"})))
     (out_dir / DUMP_INDEX).write_text(json.dumps(files, indent=2) + "\n", encoding="utf-8")
     return files
 
 
-def _write(path: Path, data: bytes, graph: str, media_type: str) -> dict:
+class _Counted(io.RawIOBase):
+    """A writable stream that counts the bytes passed on to another."""
+
+    def __init__(self, target):
+        self.target, self.count = target, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.count += len(data)
+        return self.target.write(data)
+
+
+def _write(path: Path, graph: str, media_type: str, serialise) -> dict:
     # level 6, gzip's own default: on the x1 N-Quads dump (65 MB) level 9 took 2.6 times as long (median of 3,
     # 1.28 s against 0.49 s) for a file 3.4 % smaller
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=6) as handle:
-        handle.write(data)
-    content = path.read_bytes()
+        counted = _Counted(handle)
+        serialise(counted)
+    digest = hashlib.sha256()
+    with open(path, "rb") as written:
+        for chunk in iter(lambda: written.read(1 << 20), b""):
+            digest.update(chunk)
     return {"file": path.name, "graph": graph, "media_type": media_type, "encoding": "gzip",
-            "bytes": len(content), "uncompressed_bytes": len(data), "sha256": hashlib.sha256(content).hexdigest()}
+            "bytes": path.stat().st_size, "uncompressed_bytes": counted.count, "sha256": digest.hexdigest()}
 
 
 def write_docs(out_dir: Path, previous: Path | None) -> Path:
