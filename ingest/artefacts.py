@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -74,17 +75,36 @@ def _write(path: Path, graph: str, media_type: str, serialise) -> dict:
             "bytes": path.stat().st_size, "uncompressed_bytes": counted.count, "sha256": digest.hexdigest()}
 
 
-def write_docs(out_dir: Path, previous: Path | None) -> Path:
-    """pyLODE documentation of the ontology; reused from ``previous`` when the ontology is unchanged."""
+def write_docs(out_dir: Path, previous: Path | None, cache: Path | None = None) -> Path:
+    """pyLODE documentation of the ontology, made only when no copy for this ontology exists: in the
+    previous generation, or in ``cache`` (default ``docs_cache()``), where a new one is also kept."""
     digest = hashlib.sha256(paths.ONTOLOGY.read_bytes()).hexdigest()
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / DOCS_FILE
+    cached = (cache if cache is not None else docs_cache()) / f"ontology-{digest}.html"
     if previous is not None and (previous / DOCS_STAMP).is_file() \
             and (previous / DOCS_STAMP).read_text().strip() == digest and (previous / DOCS_FILE).is_file():
         shutil.copy(previous / DOCS_FILE, target)
+    elif cached.is_file():
+        shutil.copy(cached, target)
     else:
         from ontology import generate  # pyLODE is slow to import; only when the docs must be made
 
         generate.write_docs(out_dir)
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(target, cached.with_suffix(".partial"))
+            cached.with_suffix(".partial").replace(cached)
+        except OSError:
+            pass  # a cache that cannot be written only costs the next build the same two seconds
     (out_dir / DOCS_STAMP).write_text(digest + "\n", encoding="utf-8")
     return target
+
+
+def docs_cache() -> Path:
+    """Where builds keep the ontology's documentation between stores: ``$BMKG_CACHE_DIR``, else the
+    user's cache folder (``$XDG_CACHE_HOME/bmkg``, ``~/.cache/bmkg``). pyLODE takes about two seconds."""
+    if os.environ.get("BMKG_CACHE_DIR"):
+        return Path(os.environ["BMKG_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "bmkg"
