@@ -28,7 +28,7 @@ from ingest.nodes import (BMX, DCTERMS, LABEL, ORG, SCHEMA, SKOS, TYPE, UNIT, Na
                           integer, text, uri, year)
 from ingest.records import FieldError, Location, Record, Rejection
 from ingest.writer import StoreWriter
-from ontology import BM, IRIError, graph_iri, mint, normalise_key
+from ontology import BM, IRIError, graph_iri, normalise_key
 
 MAPPING_VERSION = "2"
 
