@@ -177,6 +177,7 @@ def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, 
         report = validation.validate_store(partial.oxigraph, build_date, ontology=ontology,
                                            jobs=min(2, os.cpu_count() or 1),
                                            progress=lambda count: tick("validate", count))
+        _closed()  # the gate's read-only handle, before the store is opened for writing again
         if report.violations:
             raise BuildFailed("SHACL validation", _locate(report.violations, sources, inputs, build_date, mapper))
 

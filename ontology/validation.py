@@ -318,12 +318,6 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
     """
     import pyoxigraph
 
-    store = pyoxigraph.Store.read_only(str(path))
-    subjects = [row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }")]
-    del store
-    keys = sorted((_key(s) for s in subjects))
-    del subjects
-    batches = [keys[i:i + batch] for i in range(0, len(keys), batch)]
     # Each process parses the shapes and the ontology itself: rdflib graphs do not pickle.
     ontology_text = (ontology if ontology is not None else ontology_graph()).serialize(format="nt")
     setup = (str(path), build_date, ontology_text)
@@ -337,22 +331,50 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
         if progress is not None:
             progress(done)
 
-    if jobs <= 1 or len(batches) <= 1:
-        _worker_start(*setup)
-        try:
-            for keys_of_batch in batches:
-                collect(_worker_batch(keys_of_batch), len(keys_of_batch))
-        finally:
-            _WORKER.clear()  # closes the store: nothing may hold it open once the build writes again
-        return Report(sorted(findings, key=_order))
-    from concurrent.futures import ProcessPoolExecutor
+    # Subjects stream from the store a batch at a time; the report is sorted at the end, so the
+    # order in which they come does not matter.
+    store = pyoxigraph.Store.read_only(str(path))
+    batches = _subject_batches(store, batch)
+    try:
+        if jobs <= 1:
+            _worker_start(*setup)
+            try:
+                for keys in batches:
+                    collect(_worker_batch(keys), len(keys))
+            finally:
+                _WORKER.clear()  # closes the store: nothing may hold it open once the build writes again
+            return Report(sorted(findings, key=_order))
+        from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
-                             initargs=setup) as pool:
-        for keys_of_batch, part in zip(batches, pool.map(_worker_batch, batches)):
-            collect(part, len(keys_of_batch))
-    return Report(sorted(findings, key=_order))
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
+                                 initargs=setup) as pool:
+            # a few batches in flight per process, never all of them: memory stays one window
+            pending: deque = deque()
+            for keys in batches:
+                pending.append((len(keys), pool.submit(_worker_batch, keys)))
+                if len(pending) >= 2 * jobs:
+                    size, future = pending.popleft()
+                    collect(future.result(), size)
+            while pending:
+                size, future = pending.popleft()
+                collect(future.result(), size)
+        return Report(sorted(findings, key=_order))
+    finally:
+        del batches, store
+
+
+def _subject_batches(store, size: int):
+    """Every subject of the store's default graph, as lists of ``size`` picklable keys."""
+    keys: list[tuple[bool, str]] = []
+    for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
+        keys.append(_key(row["s"]))
+        if len(keys) >= size:
+            yield keys
+            keys = []
+    if keys:
+        yield keys
 
 
 def _order(finding: Finding):
