@@ -25,7 +25,7 @@ class AliasConflict(ValueError):
     """One alias names two different canonical entities."""
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=1 << 16)  # bounded, as ingest.nodes.entity
 def _normal(name: str) -> str:
     return normalise_key(name)
 

