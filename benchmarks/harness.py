@@ -64,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-limit-mb", type=float, default=4096,
                    help="kill a build whose process tree passes this (default 4096: the x100 target)")
     p.add_argument("--build-timeout", type=float, default=3600)
+    p.add_argument("--builds-only", action="store_true",
+                   help="measure the builds only: no in-process queries, no servers, no load")
     p.add_argument("--quick", action="store_true",
                    help="one build per size, 0.2 s per query, 3 s load runs, 1 s per query at load")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/bmkg-bench"), help="scratch folder (default /tmp/bmkg-bench)")
@@ -123,11 +125,12 @@ def run(options, argv: list[str]) -> dict:
         f"load {results['machine']['load_average_start']}")
     try:
         stores_by_size = _builds(options, results, work)
-        for size, root in stores_by_size.items():
-            _inprocess(options, results, size, root)
-        for size in options.http_sizes:
-            if size in stores_by_size:
-                _served(options, results, size, stores_by_size[size], work)
+        if not options.builds_only:
+            for size, root in stores_by_size.items():
+                _inprocess(options, results, size, root)
+            for size in options.http_sizes:
+                if size in stores_by_size:
+                    _served(options, results, size, stores_by_size[size], work)
     finally:
         results["machine"]["load_average_end"] = machine.load_average()
         results["duration_s"] = round(time.perf_counter() - started, 1)
