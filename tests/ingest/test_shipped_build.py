@@ -186,3 +186,20 @@ def test_dumps_hold_every_graph_and_parse(shipped_build):
     assert len(list(dataset.quads())) == sum(result.summary["graphs"].values())
     curated = Graph().parse(data=gzip.decompress((folder / "curated.ttl.gz").read_bytes()), format="turtle")
     assert len(curated) == result.summary["graphs"]["https://w3id.org/bmkg/graph/curated"]
+
+
+def test_the_graph_holds_the_models_results_and_recent_releases_users_ask_about(sparql):
+    """Issue 17's floor: 2,800 models, 3,000 results on 40 benchmarks, 150 models released from 2025."""
+    [counts] = sparql("""
+        SELECT (COUNT(DISTINCT ?m) AS ?models) WHERE { ?m a bm:Model }""")
+    [results] = sparql("""
+        SELECT (COUNT(DISTINCT ?r) AS ?results) (COUNT(DISTINCT ?b) AS ?benchmarks) WHERE {
+          ?r a bm:EvaluationResult ; bm:onBenchmark ?b ; bm:resultFor ?m ; bm:scoreValue ?v }""")
+    [recent] = sparql("""
+        SELECT (COUNT(DISTINCT ?m) AS ?models) WHERE {
+          ?m a bm:Model .
+          { ?m bm:publicationDate ?day } UNION { ?version bm:versionOf ?m ; bm:releaseDate ?day }
+          FILTER(?day >= "2025-01-01"^^xsd:date) }""")
+    assert int(counts["models"]) >= 2800
+    assert int(results["results"]) >= 3000 and int(results["benchmarks"]) >= 40
+    assert int(recent["models"]) >= 150
