@@ -216,6 +216,11 @@ def render(results: dict, json_path: Path | None = None) -> str:
                 f"{med['inferred_triples']:,} |")
     out("")
 
+    if not results["inprocess"] and not results["http"] and not results["load"]:
+        out("## Queries and load")
+        out("Not measured in this run, which measured the builds only (`--builds-only`).")
+        return "\n".join(lines)
+
     out("## Queries in-process (the engine's floor)")
     out("pyoxigraph on the built store, read-only, union default graph; each query run and every solution read "
         "(floor), or serialised to SPARQL JSON (+JSON). Median and p99 in ms over n runs (p99 of fewer than 100 "
