@@ -8,10 +8,10 @@ adapter's business.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import difflib
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +37,51 @@ def read_text(path: Path) -> str:
         ) from error
 
 
+def check_utf8(path: Path) -> bool:
+    """Whether the file holds anything but white space; SourceError naming the line of the first
+    byte that is not UTF-8. Reads the file in chunks, so a large source is never held whole."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = lines = 0
+    content = False
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                try:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as error:
+                    line = lines + chunk.count(b"\n", 0, error.start) + 1
+                    raise SourceError(path, f"not UTF-8: byte 0x{chunk[error.start]:02x} at offset "
+                                            f"{offset + error.start} cannot be decoded", line) from error
+                content = content or bool(text.strip().strip("\ufeff"))
+                offset += len(chunk)
+                lines += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        raise SourceError(path, "not UTF-8: the file ends inside a character", lines + 1) from error
+    except OSError as error:
+        raise SourceError(path, f"cannot read the file: {error.strerror or error}") from error
+    return content
+
+
 def read_rows(path: Path, required: list[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Check the header and return it with an iterator of (line, row) pairs.
 
-    The iterator raises SourceError when the CSV structure breaks part-way.
+    The file is read as it is iterated, never whole. The iterator raises SourceError
+    when the CSV structure breaks part-way.
     """
-    text = read_text(path)
-    if not text.strip():
+    if not check_utf8(path):
         raise SourceError(path, "the file is empty: expected a header row and data rows")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    handle = path.open(encoding="utf-8-sig", newline="")
+    try:
+        header = _checked_header(path, csv.reader(handle, strict=True), required)
+    except BaseException:
+        handle.close()
+        raise
+    # a second reader on the same handle counts lines from the first data row
+    return header, _rows(path, handle, csv.reader(handle, strict=True), header)
+
+
+def _checked_header(path: Path, reader, required: list[str]) -> list[str]:
     try:
         header = next(reader)
     except csv.Error as error:
@@ -61,8 +97,12 @@ def read_rows(path: Path, required: list[str]) -> tuple[list[str], Iterator[tupl
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise SourceError(path, f"column(s) appear twice in the header: {', '.join(duplicated)}", 1)
+    return header
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+
+def _rows(path: Path, handle, reader, header: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The data rows with their first line numbers; the file closes when they are read or dropped."""
+    with handle:
         count = 0
         start = 2
         while True:
@@ -74,7 +114,7 @@ def read_rows(path: Path, required: list[str]) -> tuple[list[str], Iterator[tupl
                 raise SourceError(
                     path, f"malformed CSV (an unclosed quote or stray character?): {error}", start
                 ) from error
-            line, start = start, reader.line_num + 1
+            line, start = start, reader.line_num + 2  # reader counts from the second line
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(header):
@@ -83,8 +123,6 @@ def read_rows(path: Path, required: list[str]) -> tuple[list[str], Iterator[tupl
             yield line, dict(zip(header, cells))
         if count == 0:
             raise SourceError(path, "the file has a header but no data rows")
-
-    return header, rows()
 
 
 # Date parsers get the build day, after which no date may lie.
