@@ -228,14 +228,19 @@ def compile_rules(axioms: Axioms) -> list[Rule]:
              lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?p ?p1 ?p2', rows)} "
                           f"{_in_data('?s', '?p1', '?y')} {_in_data('?y', '?p2', '?o')} {_entity('?s')} "
                           f"FILTER(isIRI(?o)) {_new('?s', '?p', '?o')} }}"),
+        # Domains and ranges: the distinct (entity, class) pairs first, then the lookups that drop the
+        # pairs already known. Almost every statement's subject already has its domain class, so checking
+        # each statement cost a lookup per statement for a few dozen new types.
         Rule("prp-dom", sorted((p, c) for p, classes in a.domains.items() for c in classes),
              lambda row: {_prop(row[0])},
-             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?o', rows)} {_in_data('?s', '?b', '?y')} "
-                          f"{_entity('?s')} {_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
+             lambda rows: f"SELECT ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?s ?o WHERE {{ {_values('?b ?o', rows)} "
+                          f"{_in_data('?s', '?b', '?y')} }} }} {_entity('?s')} {_TYPE_BIND} "
+                          f"{_new('?s', '?p', '?o')} }}"),
         Rule("prp-rng", sorted((p, c) for p, classes in a.ranges.items() for c in classes),
              lambda row: {_prop(row[0])},
-             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?o', rows)} {_in_data('?x', '?b', '?s')} "
-                          f"{_entity('?s')} {_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
+             lambda rows: f"SELECT ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?s ?o WHERE {{ {_values('?b ?o', rows)} "
+                          f"{_in_data('?x', '?b', '?s')} }} }} {_entity('?s')} {_TYPE_BIND} "
+                          f"{_new('?s', '?p', '?o')} }}"),
         Rule("big-model", [(str(BM.BigModel),)],
              lambda row: {_cls(str(BM.Model)), _prop(str(BM.parameterCount))},
              lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?o', rows)} "
