@@ -17,7 +17,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
-from rdflib import Graph
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +118,20 @@ def docs(out_dir: Path) -> None:
 def validate(files: tuple[Path, ...], build_date: dt.datetime | None) -> None:
     """Validate RDF FILES against the bmkg SHACL shapes.
 
-    Exit 0 when they conform (warnings allowed), 1 when they do not, 2 when a
-    file cannot be parsed.
+    The syntax follows the file name (.ttl, .nt, .nq, .trig, .rdf/.owl, .jsonld,
+    .n3; anything else is read as Turtle), and FILE.gz is decompressed first.
+    N-Quads and TriG are datasets: the union of all their graphs is validated,
+    as a build validates the union of its graphs. Exit 0 when the files conform
+    (warnings allowed), 1 when they do not, 2 when a file cannot be parsed
+    (FILE:LINE:COLUMN: what is wrong).
     """
     from ontology import validation
 
-    data = Graph()
-    for path in files:
-        try:
-            data.parse(path)
-        except Exception as error:  # rdflib raises many parser-specific types
-            click.echo(f"{path}: cannot parse: {error}", err=True)
-            sys.exit(EXIT_UNUSABLE)
+    try:
+        data = validation.read_graph(files)
+    except validation.ParseError as error:
+        click.echo(f"cannot parse {error}", err=True)
+        sys.exit(EXIT_UNUSABLE)
     report = validation.validate(data, build_date.date() if build_date else None)
     for finding in report.findings:
         click.echo(finding.describe())

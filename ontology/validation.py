@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
+import re
 from dataclasses import dataclass, field
 
 import pyshacl
@@ -39,13 +40,24 @@ class Finding:
     shape: Node | None
 
     def describe(self) -> str:
-        parts = [f"{self.severity}: {self.focus}"]
+        """One line for people: IRIs and blank nodes as in Turtle, literals as their text (never Python reprs).
+
+        >>> Finding("Warning", URIRef("https://w3id.org/bmkg/id/model/x"), URIRef("https://w3id.org/bmkg/ontology#developedBy"),
+        ...         URIRef("https://w3id.org/bmkg/id/org/y"), "ClassConstraintComponent", "not an Organization", None).describe()
+        'Warning: https://w3id.org/bmkg/id/model/x; property https://w3id.org/bmkg/ontology#developedBy; value <https://w3id.org/bmkg/id/org/y>; (ClassConstraintComponent) not an Organization'
+        """
+        parts = [f"{self.severity}: {_show(self.focus)}"]
         if self.path is not None:
-            parts.append(f"property {self.path}")
+            parts.append(f"property {_show(self.path)}")
         if self.value is not None:
-            parts.append(f"value {self.value!r}" if not isinstance(self.value, Literal) else f"value {self.value}")
+            parts.append(f"value {self.value}" if isinstance(self.value, Literal) else f"value {self.value.n3()}")
         parts.append(f"({self.component}) {self.message}")
         return "; ".join(parts)
+
+
+def _show(node) -> str:
+    """An IRI as its text, a blank node as ``_:id``."""
+    return node.n3() if isinstance(node, BNode) else str(node)
 
 
 @dataclass
@@ -63,6 +75,82 @@ class Report:
     @property
     def conforms(self) -> bool:
         return not self.violations
+
+
+# -- reading files to validate ---------------------------------------------------------------
+
+#: File extensions and the syntax they hold; ``.gz`` may follow any of them. Anything else is read as Turtle.
+SYNTAXES = {"ttl": "Turtle", "turtle": "Turtle", "nt": "N-Triples", "ntriples": "N-Triples", "nq": "N-Quads",
+            "nquads": "N-Quads", "trig": "TriG", "rdf": "RDF/XML", "owl": "RDF/XML", "xml": "RDF/XML",
+            "jsonld": "JSON-LD", "json": "JSON-LD", "n3": "N3"}
+#: pyoxigraph's name for each syntax.
+_RDF_FORMATS = {"Turtle": "TURTLE", "N-Triples": "N_TRIPLES", "N-Quads": "N_QUADS", "TriG": "TRIG",
+                "RDF/XML": "RDF_XML", "JSON-LD": "JSON_LD", "N3": "N3"}
+#: pyoxigraph's own statement of where, which ParseError says in its own way.
+_WHERE = re.compile(r"^Parser error (?:at line \d+ between columns \d+ and \d+|between line \d+ column \d+ and"
+                    r" line \d+ column \d+|at line \d+ column \d+): ")
+
+
+class ParseError(ValueError):
+    """A file that cannot be read as RDF: where and why.
+
+    >>> str(ParseError("data.nq", "Unexpected end of file", 3, 9))
+    'data.nq:3:9: Unexpected end of file'
+    """
+
+    def __init__(self, file, message: str, line: int | None = None, column: int | None = None):
+        self.file, self.message, self.line, self.column = str(file), message, line, column
+        where = self.file + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {message}")
+
+
+def syntax_of(path) -> tuple[str, bool]:
+    """The syntax a file's name announces, and whether it is gzip-compressed.
+
+    >>> syntax_of("graphs.nq.gz"), syntax_of("slice.ttl"), syntax_of("notes.txt")
+    (('N-Quads', True), ('Turtle', False), ('Turtle', False))
+    """
+    name = str(path).lower()
+    gzipped = name.endswith(".gz")
+    if gzipped:
+        name = name[:-3]
+    extension = name.rsplit(".", 1)[-1] if "." in name.rsplit("/", 1)[-1] else ""
+    return SYNTAXES.get(extension, "Turtle"), gzipped
+
+
+def read_graph(paths_) -> Graph:
+    """The statements of RDF files, as one graph to validate.
+
+    Datasets (N-Quads, TriG, and JSON-LD with named graphs) count as the union of
+    their graphs, default graph included: every statement of every graph is
+    validated, as a build validates the union of its graphs. Files are parsed
+    strictly (pyoxigraph), ``.gz`` ones decompressed on the way; a blank node label
+    means the same node within a file and a different one in another file.
+    Raises ``ParseError`` naming the file, the line and column, and the error.
+    """
+    import gzip
+    import zlib
+
+    import pyoxigraph
+
+    graph = Graph()
+    for path in paths_:
+        syntax, gzipped = syntax_of(path)
+        try:
+            data = gzip.decompress(path.read_bytes()) if gzipped else path.read_bytes()
+        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+            raise ParseError(path, f"cannot read{' as gzip' if gzipped else ''}: {error}") from None
+        convert = _Converter(fresh=True)
+        try:
+            for quad in pyoxigraph.parse(data, format=getattr(pyoxigraph.RdfFormat, _RDF_FORMATS[syntax]),
+                                         base_iri=path.resolve().as_uri()):
+                graph.add((convert(quad.subject), convert(quad.predicate), convert(quad.object)))
+        except SyntaxError as error:
+            message = _WHERE.sub("", error.args[0] if error.args else str(error))
+            raise ParseError(path, f"not valid {syntax}: {message}", error.lineno, error.offset) from None
+        except (ValueError, OSError) as error:
+            raise ParseError(path, f"not valid {syntax}: {error}") from None
+    return graph
 
 
 def shapes_graph(build_date: dt.date | None = None) -> Graph:
@@ -423,8 +511,11 @@ def _worker_batch(keys: list[tuple[bool, str]]) -> list[Finding]:
 class _Converter:
     """pyoxigraph terms as rdflib terms, IRIs remembered (the same few recur all the time)."""
 
-    def __init__(self):
+    def __init__(self, fresh: bool = False):
         self.iris: dict[str, URIRef] = {}
+        # ``fresh``: each blank node label gets a new node, so that ``_:b0`` in two files are two nodes
+        # (pyoxigraph keeps a document's labels, and a store's are already unique).
+        self.blanks: dict[str, BNode] | None = {} if fresh else None
 
     def __call__(self, term):
         name = term.__class__.__name__
@@ -434,7 +525,12 @@ class _Converter:
                 found = self.iris[term.value] = URIRef(term.value)
             return found
         if name == "BlankNode":
-            return BNode(term.value)
+            if self.blanks is None:
+                return BNode(term.value)
+            found = self.blanks.get(term.value)
+            if found is None:
+                found = self.blanks[term.value] = BNode()
+            return found
         if term.language:
             return Literal(term.value, lang=term.language)
         if term.datatype.value == _XSD_STRING:  # RDF 1.1: a simple literal is an xsd:string

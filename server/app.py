@@ -26,7 +26,11 @@ from server.responses import HTTPProblem
 from server.runtime import get_runtime, init_app
 
 READ_METHODS = "GET, HEAD, POST, OPTIONS"
-EXPOSED_HEADERS = "ETag, Last-Modified, X-SPARQL-MaxRows, X-SPARQL-Truncated"
+WRITE_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"  # with ENABLE_UPDATES: /store takes PUT and DELETE
+READ_HEADERS = "Accept, Content-Type"
+WRITE_HEADERS = "Accept, Content-Type, Authorization"  # the bearer token of a write
+EXPOSED_HEADERS = ("ETag, Last-Modified, X-SPARQL-MaxRows, X-SPARQL-Truncated, X-BMKG-Generation, X-BMKG-Hint,"
+                   " Retry-After, WWW-Authenticate, Location")
 
 
 def create_app(test_config: Mapping | None = None, *, overrides: Mapping | None = None) -> Flask:
@@ -66,8 +70,9 @@ def create_app(test_config: Mapping | None = None, *, overrides: Mapping | None 
 
 def _start_clock() -> None:
     g.bmkg_started = time.perf_counter()
+    # One deadline per request, from its arrival: waiting for a worker counts (protocol.run_job).
+    g.bmkg_deadline = time.monotonic() + get_runtime().settings.timeout_s
     g.bmkg_endpoint = "other"
-    g.bmkg_write = False
 
 
 def _problem(error: HTTPProblem) -> Response:
@@ -96,8 +101,16 @@ def _http_exception(error: HTTPException) -> Response:
 
 
 def _cors(response: Response) -> Response:
-    origins = get_runtime().settings.cors_origins
-    if not origins or g.get("bmkg_write"):
+    """CORS headers on every response, errors included, so a page on another origin can read why.
+
+    With ENABLE_UPDATES the preflight also allows the ``Authorization`` header
+    and the write methods, so a browser app can send the bearer token. Never
+    ``Access-Control-Allow-Credentials``: the token is a header the app sets, not
+    a cookie the browser adds, so ``*`` stays safe.
+    """
+    settings = get_runtime().settings
+    origins = settings.cors_origins
+    if not origins:
         return response
     origin = request.headers.get("Origin")
     if "*" in origins:
@@ -107,12 +120,12 @@ def _cors(response: Response) -> Response:
         responses.add_vary(response, "Origin")
     else:
         return response
-    # Never Access-Control-Allow-Credentials: reads need none, and writes are not offered cross-origin.
     response.headers["Access-Control-Allow-Origin"] = allowed
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response.headers["Access-Control-Allow-Methods"] = READ_METHODS
-        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        writes = settings.enable_updates
+        response.headers["Access-Control-Allow-Methods"] = WRITE_METHODS if writes else READ_METHODS
+        response.headers["Access-Control-Allow-Headers"] = WRITE_HEADERS if writes else READ_HEADERS
         response.headers["Access-Control-Max-Age"] = "86400"
     return response
 

@@ -37,8 +37,9 @@ caching, status codes) still happens here, before and after the call.
   The backend may keep computing after bmkg gave up: set its own limit near
   ``TIMEOUT_S``.
 - **Concurrency.** At most ``QUERY_WORKERS`` requests per web process are at
-  the backend at once; a request that waits longer than the timeout for a
-  slot gets ``PoolBusy`` (503), as with the worker pool.
+  the backend at once, plus ``CHEAP_WORKERS`` more for queries that look cheap
+  (the same lanes as the worker pool); a request whose deadline passes while it
+  waits for a slot gets ``PoolBusy`` (503), as with the worker pool.
 - **Generations.** There is no local generation. ``BackendWatcher`` gives a
   token in its place (see its docstring) that keys the cache and the ETags.
 - **Writes** (``ENABLE_UPDATES``): updates go to ``BACKEND_UPDATE`` as they
@@ -68,7 +69,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from ontology import GRAPH_BASE, store
 from server import lexer, results
-from server.executor import PoolBusy, QueryTimeout
+from server.executor import RESERVED, Admission, QueryTimeout
 
 log = logging.getLogger(__name__)
 
@@ -379,13 +380,16 @@ class RemoteExecutor:
     """Runs query and write jobs on the backend; the interface of ``server.executor.Executor``."""
 
     def __init__(self, backend: Backend, watcher: BackendWatcher, size: int, prefixes: dict[str, str] | None = None,
-                 on_event=None):
+                 on_event=None, reserved: int = 0, reserved_timeout: float | None = None):
         self.backend = backend
         self.watcher = watcher
         self.size = size
+        self.reserved = reserved
+        self.reserved_timeout = reserved_timeout
         self._prefixes = prefixes or {}
         self._on_event = on_event or (lambda name: None)
-        self._slots = threading.BoundedSemaphore(size)
+        # The same lanes as the worker pool: ``size`` connections for any job, ``reserved`` more for cheap ones.
+        self._admission = Admission(size, reserved, "backend connections")
         self._busy = 0
         self._count_lock = threading.Lock()
         self._graphs: tuple[str, tuple[str, ...]] | None = None  # (token, graphs)
@@ -402,13 +406,16 @@ class RemoteExecutor:
     def stats(self) -> dict:
         with self._count_lock:
             busy = self._busy
-        return {"size": self.size, "live": self.size, "idle": self.size - busy,
+        size = self.size + self.reserved
+        return {"size": size, "live": size, "idle": size - busy,
                 "backend": redact(self.backend.query_url), "reachable": self.watcher.location.ok}
 
-    def run(self, job: dict, timeout: float) -> tuple:
-        deadline = time.monotonic() + timeout
-        if not self._slots.acquire(timeout=timeout):
-            raise PoolBusy(f"all {self.size} backend connections stayed busy")
+    def run(self, job: dict, timeout: float, *, deadline: float | None = None, cheap: bool = False) -> tuple:
+        """Run a job at the backend; ``deadline`` bounds the wait for a connection and the request together."""
+        deadline = time.monotonic() + timeout if deadline is None else deadline
+        lane = self._admission.acquire(cheap, deadline)
+        if lane == RESERVED and self.reserved_timeout is not None:
+            deadline = min(deadline, time.monotonic() + self.reserved_timeout)
         with self._count_lock:
             self._busy += 1
         try:
@@ -420,7 +427,7 @@ class RemoteExecutor:
         finally:
             with self._count_lock:
                 self._busy -= 1
-            self._slots.release()
+            self._admission.release(lane)
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -456,7 +463,10 @@ class RemoteExecutor:
     def _query(self, job: dict, deadline: float, timeout: float) -> tuple:
         started = time.perf_counter()
         text = job["query"]
-        inspection = lexer.inspect(text)
+        try:
+            inspection = lexer.inspect(text)
+        except lexer.MalformedIRI as error:  # the protocol checks first; pages' own queries never get here
+            return ("error", "syntax", str(error))
         form = inspection.form or "SELECT"
         default, named = job.get("default"), job.get("named")
         try:

@@ -22,6 +22,12 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # request body bytes (Flask answers 413 above it)
     "MAX_QUERY_LENGTH": 256 * 1024,  # characters of a query or update
     "MAX_GET_QUERY_LENGTH": 2048,  # characters of a query sent by GET; longer ones must POST
+    # Checked by the lexer before a query or update reaches the engine (server/policy.py, "Limits").
+    "MAX_QUERY_DEPTH": 100,  # brackets ({, (, [) open at once
+    "MAX_SUBQUERY_DEPTH": 20,  # subqueries (a SELECT inside braces) nested in one another
+    "MAX_QUERY_TOKENS": 50_000,  # tokens (IRIs, names, variables, literals, punctuation) in one query or update
+    "CHEAP_WORKERS": 1,  # extra query workers per web process kept for queries that look cheap; 0: no such lane
+    "CHEAP_TIMEOUT_S": 5.0,  # the longest a query may run on one of those kept workers
     "ENABLE_UPDATES": False,  # SPARQL Update and Graph Store writes
     "UPDATE_TOKEN": None,  # bearer token that writes must carry
     "SERVICE_ALLOWLIST": [],  # hosts that SERVICE may call; empty: SERVICE refused
@@ -81,6 +87,11 @@ class Settings:
     backend_version: str = "build"
     backend_check_s: float = 30.0
     backend_graphs: tuple[str, ...] = ()
+    max_query_depth: int = 100
+    max_subquery_depth: int = 20
+    max_query_tokens: int = 50_000
+    cheap_workers: int = 1
+    cheap_timeout_s: float = 5.0
 
 
 def _number(name: str, value, *, integer: bool, minimum: float, positive: bool = False):
@@ -247,5 +258,11 @@ def parse(config: Mapping) -> Settings:
         base_iri=base,
         write_lock_wait_s=float(_number("WRITE_LOCK_WAIT_S", c["WRITE_LOCK_WAIT_S"], integer=False, minimum=0)),
         metrics_slots=_number("METRICS_SLOTS", c["METRICS_SLOTS"], integer=True, minimum=1),
+        max_query_depth=_number("MAX_QUERY_DEPTH", c["MAX_QUERY_DEPTH"], integer=True, minimum=1),
+        max_subquery_depth=_number("MAX_SUBQUERY_DEPTH", c["MAX_SUBQUERY_DEPTH"], integer=True, minimum=0),
+        max_query_tokens=_number("MAX_QUERY_TOKENS", c["MAX_QUERY_TOKENS"], integer=True, minimum=1),
+        cheap_workers=_number("CHEAP_WORKERS", c["CHEAP_WORKERS"], integer=True, minimum=0),
+        cheap_timeout_s=float(_number("CHEAP_TIMEOUT_S", c["CHEAP_TIMEOUT_S"], integer=False, minimum=0,
+                                      positive=True)),
         **_backend(c, enable_updates),
     )

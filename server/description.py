@@ -14,7 +14,7 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 
 from ontology import GRAPH_BASE, ID_BASE
 from ontology.terms import BM
-from server import negotiation, responses
+from server import negotiation, responses, web
 from server.generations import last_modified
 from server.results import RDF_FORMATS
 from server.runtime import PREFIXES, get_runtime
@@ -55,11 +55,17 @@ def _limits(graph: _Graph, subject) -> None:
     graph.add(subject, BMS + "queryTimeoutSeconds", ox.Literal(f"{settings.timeout_s:g}", datatype=_iri(XSD + "decimal")))
     graph.add(subject, BMS + "maxQueryLength", _int(settings.max_query_length))
     graph.add(subject, BMS + "maxGetQueryLength", _int(settings.max_get_query_length))
+    graph.add(subject, BMS + "maxQueryDepth", _int(settings.max_query_depth))
+    graph.add(subject, BMS + "maxSubqueryDepth", _int(settings.max_subquery_depth))
+    graph.add(subject, BMS + "maxQueryTokens", _int(settings.max_query_tokens))
     cap = f"at most {settings.row_cap} rows or triples per response" if settings.row_cap else "no row cap"
     graph.add(subject, RDFS + "comment", ox.Literal(
-        f"Limits: {cap} (header X-SPARQL-MaxRows; X-SPARQL-Truncated: true when cut); queries stop after"
-        f" {settings.timeout_s:g} s with 504; queries longer than {settings.max_get_query_length} characters"
-        f" must be sent by POST.", language="en"))
+        f"Limits: {cap} (header X-SPARQL-MaxRows; X-SPARQL-Truncated: true when cut); queries stop"
+        f" {settings.timeout_s:g} s after they arrive, time waiting for a worker included, with 504; queries"
+        f" longer than {settings.max_get_query_length} characters must be sent by POST; a query or update may be"
+        f" at most {settings.max_query_length} characters and {settings.max_query_tokens} tokens long, nest"
+        f" brackets at most {settings.max_query_depth} deep and subqueries at most {settings.max_subquery_depth}"
+        f" deep (400 past these).", language="en"))
 
 
 def _dataset(graph: _Graph, node, void_iri: str | None) -> None:
@@ -112,15 +118,22 @@ def _dataset(graph: _Graph, node, void_iri: str | None) -> None:
         graph.add(partition, VOID + "entities", _int(count))
 
 
-def _negotiated(graph: _Graph, offered, tag_parts: tuple) -> Response:
+def _negotiated(graph: _Graph, offered, tag_parts: tuple, fmt: negotiation.Format | None = None,
+                page: tuple[str, str] | None = None) -> Response:
+    """``graph`` in the negotiated format; ``page`` (title, intro) when ``HTML`` is on offer for browsers."""
     runtime = get_runtime()
-    fmt = negotiation.negotiate(request.headers.get("Accept"), offered)
+    fmt = fmt or negotiation.negotiate(request.headers.get("Accept"), offered)
     generation = runtime.generation()
     s = runtime.settings
-    shaping = (s.row_cap, s.timeout_s, s.enable_updates, s.service_allowlist, s.max_query_length, s.max_get_query_length)
+    shaping = (s.row_cap, s.timeout_s, s.enable_updates, s.service_allowlist, s.max_query_length, s.max_get_query_length,
+               s.max_query_depth, s.max_subquery_depth, s.max_query_tokens)
     tag = responses.etag(generation, request.base_url, fmt.key, shaping, *tag_parts)
     if responses.not_modified(request, tag, generation):
         response = Response(status=304)
+    elif fmt.key == "html" and page is not None:
+        alternates = [(f.media_type.split(";")[0], f"{request.base_url}?format={f.names[0]}")
+                      for f in offered if f.key != "html"]
+        response = web.description_page(page[0], page[1], graph.triples, None, alternates)
     else:
         body = ox.serialize(graph.triples, format=RDF_FORMATS[fmt.key],
                             prefixes=DESCRIPTION_PREFIXES if fmt.key in ("turtle", "trig", "n3", "rdfxml") else None)
@@ -164,6 +177,10 @@ def service_description() -> Response:
     return _negotiated(graph, offered, ("sd",))
 
 
+#: VoID's views: RDF first (the default for ``*/*``), then a page for browsers.
+VOID_VIEWS = negotiation.GRAPH + (negotiation.HTML,)
+
+
 @bp.route("/.well-known/void", methods=["GET"])
 def void() -> Response:
     g.bmkg_endpoint = "void"
@@ -171,4 +188,9 @@ def void() -> Response:
     graph = _Graph()
     _dataset(graph, node, None)
     _limits(graph, node)
-    return _negotiated(graph, negotiation.GRAPH, ("void",))
+    fmt = negotiation.by_name(request.args.getlist("format"), VOID_VIEWS)  # a format= that names none is ignored
+    return _negotiated(graph, VOID_VIEWS, ("void",), fmt,
+                       page=("VoID description of bmkg",
+                             "The dataset's statistics as the endpoint counts them for the current generation:"
+                             " statements, distinct subjects and properties, one subset per named graph and one"
+                             " partition per class, with the endpoint's limits."))

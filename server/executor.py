@@ -7,6 +7,12 @@ started in the background; other requests keep their own workers meanwhile.
 Workers are plain subprocesses with two pipes, not ``multiprocessing``
 children, so nothing is forked from a threaded web process and a worker
 starts without importing Flask or rdflib.
+
+Jobs are admitted by lane (``Admission``): at most ``size`` jobs run in the
+general lane at once, and ``reserved`` more workers are kept for jobs the
+caller marks cheap, so a cheap query still finds a worker while slow ones
+hold the general workers. A job has one deadline, from the request's arrival:
+the time it waits for a worker counts against it.
 """
 
 from __future__ import annotations
@@ -33,13 +39,84 @@ class ExecutorError(Exception):
 
 
 class QueryTimeout(ExecutorError):
-    def __init__(self, seconds: float):
+    """The job overran its deadline and was stopped.
+
+    >>> str(QueryTimeout(30, waited=25.04))
+    "the query ran longer than the server's limit of 30 s (25.0 s of it waiting for a free query worker) and was stopped"
+    >>> str(QueryTimeout(30, lane_limit=5))
+    'the query ran longer than the 5 s allowed on the query worker kept for cheap queries (the other workers were busy) and was stopped; retry later'
+    """
+
+    def __init__(self, seconds: float, waited: float = 0.0, lane_limit: float | None = None):
         self.seconds = seconds
-        super().__init__(f"the query ran longer than the server's limit of {seconds:g} s and was stopped")
+        self.waited = waited
+        self.lane_limit = lane_limit
+        if lane_limit is not None:
+            message = (f"the query ran longer than the {lane_limit:g} s allowed on the query worker kept for cheap"
+                       f" queries (the other workers were busy) and was stopped; retry later")
+        elif waited >= 0.05:
+            message = (f"the query ran longer than the server's limit of {seconds:g} s ({waited:.1f} s of it waiting"
+                       f" for a free query worker) and was stopped")
+        else:
+            message = f"the query ran longer than the server's limit of {seconds:g} s and was stopped"
+        super().__init__(message)
 
 
 class PoolBusy(ExecutorError):
     pass
+
+
+GENERAL, RESERVED = "general", "reserved"
+
+
+class Admission:
+    """Two lanes of work: ``general`` slots for every job, ``reserved`` ones only for cheap jobs.
+
+    A cheap job takes a general slot when one is free and a reserved one
+    otherwise, so the reserved slots stay free for the moment the general ones
+    are all held (by slow queries, say).
+
+    >>> lanes = Admission(1, 1)
+    >>> lanes.acquire(False, time.monotonic() + 1), lanes.acquire(True, time.monotonic() + 1)
+    ('general', 'reserved')
+    >>> lanes.acquire(False, time.monotonic())
+    Traceback (most recent call last):
+    ...
+    server.executor.PoolBusy: all 1 query workers stayed busy
+    """
+
+    def __init__(self, general: int, reserved: int = 0, what: str = "query workers"):
+        self.general = general
+        self.reserved = reserved
+        self._what = what
+        self._busy = {GENERAL: 0, RESERVED: 0}
+        self._cond = threading.Condition()
+
+    def acquire(self, cheap: bool, deadline: float) -> str:
+        """A lane for a job, waiting until ``deadline`` (``PoolBusy`` past it)."""
+        with self._cond:
+            while True:
+                if self._busy[GENERAL] < self.general:
+                    lane = GENERAL
+                elif cheap and self._busy[RESERVED] < self.reserved:
+                    lane = RESERVED
+                else:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise PoolBusy(f"all {self.general} {self._what} stayed busy")
+                    self._cond.wait(remaining)
+                    continue
+                self._busy[lane] += 1
+                return lane
+
+    def release(self, lane: str) -> None:
+        with self._cond:
+            self._busy[lane] -= 1
+            self._cond.notify_all()  # waiters differ in which lanes they may take
+
+    def busy(self) -> dict[str, int]:
+        with self._cond:
+            return dict(self._busy)
 
 
 class WorkerFailed(ExecutorError):
@@ -52,19 +129,26 @@ class _Process:
     inbox: Connection
     outbox: Connection
     started: float = field(default_factory=time.monotonic)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _killed: bool = False
 
     def kill(self) -> None:
-        try:
-            self.popen.kill()
-        except ProcessLookupError:
-            pass
-        self.popen.wait()
-        self.inbox.close()
-        self.outbox.close()
+        """Kill the process and close its pipes, once: close() and the thread running a job may both try."""
+        with self._lock:
+            if self._killed:
+                return
+            self._killed = True
+            try:
+                self.popen.kill()
+            except ProcessLookupError:
+                pass
+            self.popen.wait()
+            self.inbox.close()  # twice would close whatever file got the descriptor in between
+            self.outbox.close()
 
 
 class Executor:
-    """Runs jobs in up to ``size`` worker processes of this web process."""
+    """Runs jobs in ``size`` worker processes of this web process, plus ``reserved`` kept for cheap jobs."""
 
     def __init__(
         self,
@@ -73,8 +157,14 @@ class Executor:
         prefixes: dict[str, str] | None = None,
         on_event: Callable[[str], None] | None = None,
         startup_timeout: float = 20.0,
+        reserved: int = 0,
+        reserved_timeout: float | None = None,
     ):
-        self.size = size
+        self.general = size
+        self.reserved = reserved
+        self.reserved_timeout = reserved_timeout
+        self.size = size + reserved  # worker processes
+        self._admission = Admission(size, reserved)
         self._generation = generation
         self._prefixes = prefixes or {}
         self._on_event = on_event or (lambda name: None)
@@ -130,15 +220,35 @@ class Executor:
             self._count -= count
             self._cond.notify_all()
 
-    def run(self, job: dict, timeout: float) -> tuple:
+    def run(self, job: dict, timeout: float, *, deadline: float | None = None, cheap: bool = False) -> tuple:
         """Send ``job`` to a worker and return its reply.
 
-        Waits up to ``timeout`` for a free worker (``PoolBusy``), then up to
-        ``timeout`` for the reply (``QueryTimeout``, and the worker is killed).
+        ``deadline`` (``time.monotonic()``; default: ``timeout`` from now) bounds the
+        wait for a free worker and the run together: past it while waiting,
+        ``PoolBusy``; while running, ``QueryTimeout`` and the worker is killed.
+        A ``cheap`` job may also take a reserved worker, for at most
+        ``reserved_timeout`` seconds.
         """
-        deadline = time.monotonic() + timeout
+        self._reset_after_fork()
+        arrived = time.monotonic()
+        deadline = arrived + timeout if deadline is None else deadline
+        lane = self._admission.acquire(cheap, deadline)
+        try:
+            return self._run(job, timeout, deadline, lane, arrived)
+        finally:
+            self._admission.release(lane)
+
+    def _run(self, job: dict, timeout: float, deadline: float, lane: str, arrived: float) -> tuple:
+        lane_limit = None
+        if lane == RESERVED and self.reserved_timeout is not None:
+            if time.monotonic() + self.reserved_timeout < deadline:
+                lane_limit = self.reserved_timeout
+                deadline = time.monotonic() + self.reserved_timeout
         for _ in range(3):
             process = self._checkout(deadline)
+            if time.monotonic() >= deadline:  # the wait used all the time: the job never ran, so no worker dies
+                self._checkin(process)
+                raise PoolBusy(f"no query worker was free within the server's limit of {timeout:g} s")
             try:
                 process.outbox.send(job)
                 break
@@ -146,11 +256,12 @@ class Executor:
                 self._discard(process)
         else:
             raise WorkerFailed("no query worker could take the job")
+        sent = time.monotonic()
         try:
-            if not process.inbox.poll(timeout):
+            if not process.inbox.poll(max(0.0, deadline - sent)):
                 self._discard(process)
                 self._on_event("timeout")
-                raise QueryTimeout(timeout)
+                raise QueryTimeout(timeout, waited=sent - arrived, lane_limit=lane_limit)
             reply = process.inbox.recv()
         except (EOFError, OSError) as error:
             self._discard(process)
@@ -164,7 +275,10 @@ class Executor:
 
     def stats(self) -> dict:
         with self._cond:
-            return {"size": self.size, "live": len(self._live), "idle": len(self._idle)}
+            stats = {"size": self.size, "live": len(self._live), "idle": len(self._idle)}
+        if self.reserved:
+            stats["reserved"] = self.reserved
+        return stats
 
     def close(self, wait: bool = False) -> None:
         """Kill the workers; ``wait`` also waits for the spawning thread to end."""
@@ -175,10 +289,11 @@ class Executor:
             self._idle.clear()
             self._count = 0
             self._cond.notify_all()
+            spawner = self._spawner if os.getpid() == self._pid else None
         for process in processes:
             process.kill()
-        if self._spawner is not None and os.getpid() == self._pid:
-            self._spawner.shutdown(wait=wait)
+        if spawner is not None:
+            spawner.shutdown(wait=wait)
 
     # -- internals ----------------------------------------------------------------
 
@@ -190,6 +305,7 @@ class Executor:
             self._idle, self._live, self._count = [], set(), 0
             self._cond = threading.Condition()
             self._spawner = None
+            self._admission = Admission(self.general, self.reserved)
 
     def _spawn_thread(self) -> ThreadPoolExecutor:
         # Workers ask Linux to kill them when their parent goes (PR_SET_PDEATHSIG),
@@ -197,6 +313,8 @@ class Executor:
         # this one thread, which lives as long as the process, and never from a
         # request thread or a short-lived helper.
         with self._cond:
+            if self._closed:
+                raise WorkerFailed("the query executor is shut down")
             if self._spawner is None:
                 self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bmkg-spawner")
             return self._spawner
@@ -261,10 +379,13 @@ class Executor:
         try:
             self._checkin(self._handshake(self._launch()))
         except WorkerFailed as error:
-            log.warning("could not replace a query worker: %s", error)
             with self._cond:
-                self._count -= 1
-                self._cond.notify()
+                closed = self._closed
+                if not closed:
+                    self._count -= 1
+                    self._cond.notify()
+            if not closed:  # after close() there is nothing to replace, and nothing to say
+                log.warning("could not replace a query worker: %s", error)
 
     def _launch(self) -> tuple[subprocess.Popen, Connection, Connection]:
         job_read, job_write = os.pipe()
@@ -276,9 +397,15 @@ class Executor:
             popen = self._spawn_thread().submit(
                 subprocess.Popen, command, pass_fds=(job_read, reply_write), stdin=subprocess.DEVNULL, env=env
             ).result()
-        except OSError as error:
+        except (OSError, RuntimeError, WorkerFailed) as error:
+            # RuntimeError: the spawning thread was shut down by close() meanwhile
+            # ("cannot schedule new futures after shutdown").
             for fd in (job_read, job_write, reply_read, reply_write):
                 os.close(fd)
+            if isinstance(error, WorkerFailed):
+                raise
+            if isinstance(error, RuntimeError):
+                raise WorkerFailed("the query executor is shut down") from error
             raise WorkerFailed(f"cannot start a query worker: {error}") from error
         os.close(job_read)
         os.close(reply_write)

@@ -50,7 +50,6 @@ def store() -> Response:
     graph = _target()
     if request.method in ("GET", "HEAD"):
         return _read(graph)
-    g.bmkg_write = True
     authorize_write()
     if request.method == "DELETE":
         reply = _write({"kind": "delete", "graph": graph})

@@ -10,6 +10,12 @@ What matters for safety is that strings, IRIs and comments are recognised
 exactly, so that a keyword can never hide inside one: the regular expressions
 follow the SPARQL 1.1 terminals for those. Oxigraph applies ``\\u`` escapes
 inside IRIs and strings only, never to keywords, so neither does this module.
+
+The inspection also measures the text for the server's limits (how deeply
+brackets and subqueries nest, how many tokens it has) and for the lane a
+query runs in (``server.policy.cheap``), and raises ``MalformedIRI`` for an IRI
+that cannot be resolved, so that no request reaches the engine, or the policy,
+with one.
 """
 
 from __future__ import annotations
@@ -37,7 +43,11 @@ _TOKEN = re.compile(
             r"(?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)",
             r"(?P<bnode>_:[\w.\-]*[\w\-]|_:\w)",
             rf"(?P<pname>{_PNAME})",
-            r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)",
+            # A word takes the whole run of letters, digits, dots and hyphens the prefixed-name rule
+            # above just scanned (less trailing dots): left at "a", a text like "a.a.a.a..." would be
+            # scanned again from every "a", which costs minutes for a long query. No keyword is ever
+            # followed by "." or "-" and a letter in SPARQL, so keywords still stand alone.
+            r"(?P<name>[^\W\d](?:[\w.\-]*[\w\-])?)",
             r"(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
             r"(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)",
             r"(?P<punct>\^\^|\|\||&&|!=|<=|>=|<<|>>|[{}()\[\].,;*+\-/!=<>|^?@&])",
@@ -97,6 +107,13 @@ def _uchar(match: re.Match) -> str:
     return chr(int(match.group(1) or match.group(2), 16))
 
 
+class MalformedIRI(ValueError):
+    """An IRI in the text that cannot be read or resolved against the base."""
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
 @dataclass
 class Prologue:
     """The BASE and PREFIX declarations seen so far, to resolve IRIs."""
@@ -117,7 +134,13 @@ class Prologue:
         """
         if token.kind == "iri":
             value = iri_value(token)
-            return urljoin(self.base, value) if self.base else value
+            if not self.base or _SCHEME.match(value):  # absolute: nothing to resolve
+                return value
+            try:
+                return urljoin(self.base, value)
+            except ValueError as error:  # urllib cannot read the base or the reference
+                raise MalformedIRI(f"the IRI {token.text} cannot be resolved against the base <{self.base}>:"
+                                   f" {error}") from None
         if token.kind == "pname":
             prefix, _, local = token.text.partition(":")
             if prefix not in self.prefixes:
@@ -137,6 +160,11 @@ class Inspection:
     iris: list[str]  # every IRI written in the text, resolved
     keywords: frozenset[str]  # every bare word, upper-cased
     tokens: list[Token]
+    size: int = 0  # tokens, comments and whitespace left out
+    depth: int = 0  # the most brackets ({, ( and [) open at once
+    subqueries: int = 0  # the most subqueries (SELECT inside braces) open at once
+    variables: int = 0  # distinct variable names
+    repeated_path: bool = False  # a property path with *, + or ? (a path walked to any length)
 
 
 def inspect(text: str, base: str | None = None) -> Inspection:
@@ -149,6 +177,11 @@ def inspect(text: str, base: str | None = None) -> Inspection:
     [None]
     >>> inspect("# SELECT\\nCONSTRUCT WHERE { ?s ?p ?o }").form
     'CONSTRUCT'
+    >>> i = inspect("SELECT * { { SELECT ?s { ?s ?p (1 (2)) } } FILTER(?s) }")
+    >>> i.depth, i.subqueries, i.size, i.variables
+    (5, 1, 22, 2)
+    >>> inspect("ASK { ?s <p>* ?o }").repeated_path, inspect("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }").repeated_path
+    (True, False)
     """
     toks = tokens(text)
     prologue = Prologue(base, {})
@@ -157,13 +190,31 @@ def inspect(text: str, base: str | None = None) -> Inspection:
     services: list[str | None] = []
     iris: list[str] = []
     keywords = set()
-    depth = 0
+    variables = set()
+    depth = 0  # braces open: what the dataset and form rules look at
+    open_brackets: list[bool] = []  # every bracket open, True where a subquery started inside it
+    deepest, subqueries, open_subqueries, repeated_path = 0, 0, 0, False
     for index, token in enumerate(toks):
         word = token.keyword()
         if word:
             keywords.add(word)
-        if token.kind == "iri":
+        kind, text_ = token.kind, token.text
+        if kind == "var":
+            variables.add(text_[1:])
+        elif kind == "iri":
             iris.append(prologue.resolve(token) or iri_value(token))
+        elif kind == "punct":
+            if text_ in _OPENING:
+                open_brackets.append(False)
+                deepest = max(deepest, len(open_brackets))
+            elif text_ in _CLOSING and open_brackets:
+                open_subqueries -= open_brackets.pop()
+            elif text_ in "*+?" and _repeats_path(toks, index):
+                repeated_path = True
+        if word == "SELECT" and open_brackets and not open_brackets[-1]:
+            open_brackets[-1] = True
+            open_subqueries += 1
+            subqueries = max(subqueries, open_subqueries)
         if token.text == "{":
             depth += 1
         elif token.text == "}":
@@ -183,7 +234,29 @@ def inspect(text: str, base: str | None = None) -> Inspection:
             if _keyword_at(toks, target) == "SILENT":
                 target += 1
             services.append(prologue.resolve(toks[target]) if target < len(toks) else None)
-    return Inspection(form, has_dataset, has_using, services, iris, frozenset(keywords), toks)
+    return Inspection(form, has_dataset, has_using, services, iris, frozenset(keywords), toks, size=len(toks),
+                      depth=deepest, subqueries=subqueries, variables=len(variables),
+                      repeated_path=repeated_path)
+
+
+_OPENING = ("{", "(", "[")
+_CLOSING = ("}", ")", "]")
+#: What may stand before a path modifier: an IRI, a prefixed name, ``a``, or a closed group.
+_PATH_ELEMENT = ("iri", "pname")
+
+
+def _repeats_path(toks: list[Token], index: int) -> bool:
+    """Whether the ``*``, ``+`` or ``?`` at ``index`` modifies a property path element.
+
+    ``SELECT *``, ``COUNT(*)`` and arithmetic put it after a keyword, a bracket, a
+    variable or a number; a path puts it right after an IRI, a prefixed name,
+    ``a`` or ``)``. A ``)`` is ambiguous (``(?a + ?b) * 2``): it counts, which at
+    worst takes a query out of the cheap lane.
+    """
+    before = toks[index - 1] if index > 0 else None
+    if before is None or before.end != toks[index].start and toks[index].text == "?":
+        return False  # "? " with a space is not a modifier; "?x" is a variable token anyway
+    return before.kind in _PATH_ELEMENT or before.text == ")" or before.keyword() == "A" and before.text == "a"
 
 
 def add_using(text: str, default_graphs: list[str], named_graphs: list[str]) -> str:

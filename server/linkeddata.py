@@ -337,18 +337,22 @@ def context() -> Response:
 # -- the dataset: DCAT and VoID -----------------------------------------------------------
 
 
+#: The dataset description's views: data first (the default for ``*/*``), then a page for browsers.
+DATASET_VIEWS = DATA_VIEWS + (HTML,)
+
+
 @bp.route("/dataset", methods=["GET"])
 def dataset() -> Response:
     g.bmkg_endpoint = "linkeddata"
-    return dataset_view(choose(DATA_VIEWS), negotiated=True)
+    return dataset_view(choose(DATASET_VIEWS), negotiated=True)
 
 
 @bp.route("/dataset.<ext>", methods=["GET"])
 def dataset_file(ext: str) -> Response:
     g.bmkg_endpoint = "linkeddata"
-    fmt = EXTENSIONS.get(ext)
+    fmt = HTML if ext == "html" else EXTENSIONS.get(ext)
     if fmt is None:
-        abort(404, f"the dataset description is offered as {', '.join(EXTENSIONS)}")
+        abort(404, f"the dataset description is offered as {', '.join(EXTENSIONS)} and html")
     return dataset_view(fmt, negotiated=False)
 
 
@@ -368,13 +372,22 @@ def dataset_view(fmt: Format, negotiated: bool) -> Response:
         response = Response(status=304)
     else:
         quads = dataset_quads()
-        if fmt.key in ("trig", "nquads", "jsonld"):
-            body = ox.serialize(quads, format=RDF_FORMATS[fmt.key],
-                                prefixes=DATA_PREFIXES if fmt.key == "trig" else None)
+        if fmt.key == "html":
+            alternates = [(f.media_type.split(";")[0], url_for("linkeddata.dataset_file", ext=EXTENSION_OF[f.key]))
+                          for f in DATA_VIEWS]
+            response = web.description_page(
+                "The bmkg dataset (DCAT and VoID)",
+                "What the dataset is, where it comes from and under which licences, how many statements each named"
+                " graph holds, the SPARQL endpoint that serves it and the dumps to download.",
+                [q.triple for q in quads], DATASET_IRI, alternates)
+        elif fmt.key in ("trig", "nquads", "jsonld"):
+            response = Response(ox.serialize(quads, format=RDF_FORMATS[fmt.key],
+                                             prefixes=DATA_PREFIXES if fmt.key == "trig" else None),
+                                content_type=fmt.media_type)
         else:
-            body = ox.serialize([q.triple for q in quads], format=RDF_FORMATS[fmt.key],
-                                prefixes=DATA_PREFIXES if fmt.key in ("turtle", "rdfxml") else None)
-        response = Response(body, content_type=fmt.media_type)
+            response = Response(ox.serialize([q.triple for q in quads], format=RDF_FORMATS[fmt.key],
+                                             prefixes=DATA_PREFIXES if fmt.key in ("turtle", "rdfxml") else None),
+                                content_type=fmt.media_type)
     response.headers["Link"] = dataset_links()
     if negotiated:
         responses.add_vary(response, "Accept")

@@ -105,7 +105,10 @@ def spec() -> dict:
             "summary": "run a library query; other query parameters bind its parameters",
             "parameters": [_param("name", "path"), _param("format", array=True),
                            _param("asserted", schema={"type": "string", "enum": ["true", "false"]})],
-            "responses": {"200": {"description": "results", "content": _content(*SOLUTIONS, *GRAPHS)},
+            "responses": {"200": {"description": "results", "content": _content(*SOLUTIONS, *GRAPHS),
+                                  "headers": {"X-BMKG-Hint": {
+                                      "description": "with asserted=true and no rows: that inferred statements"
+                                                     " were left out", "schema": {"type": "string"}}}},
                           "304": {"description": "not modified"},
                           **_errors(400, 404, 406, 503, 504)}}},
         "/id/{kind}/{key}": {"get": {"summary": "a thing: 303 to its page or data document",

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, request, url
 
 from ontology import ID_BASE
 from queries import library
-from server import api, charts, entities, lexer, linkeddata, negotiation, policy, protocol, responses, web
+from server import api, charts, entities, linkeddata, negotiation, policy, protocol, responses, web
 from server.entities import (BM_NS, DCTERMS, INFERRED, OWL, RDF, RDFS, SKOS, WIKIDATA_ENTITY, XSD, Statement, ref,
                              select, value)
 from server.negotiation import HTML, Format
@@ -702,7 +702,7 @@ def run_for_page(text: str, named, values: dict[str, str], asserted: bool) -> Ou
         if len(text) > runtime.settings.max_query_length:
             raise HTTPProblem(413, f"the query is {len(text)} characters long; this server takes at most "
                                    f"{runtime.settings.max_query_length}")
-        inspection = lexer.inspect(text, url_for("protocol.sparql", _external=True))
+        inspection = protocol.inspect_text(text, url_for("protocol.sparql", _external=True))
         if inspection.form is None:
             raise HTTPProblem(400, "this page runs queries (SELECT, ASK, CONSTRUCT, DESCRIBE), not updates")
         policy.check(inspection, runtime.settings.service_allowlist, update=False)
@@ -724,7 +724,7 @@ def run_for_page(text: str, named, values: dict[str, str], asserted: bool) -> Ou
                                 base=url_for("protocol.sparql", _external=True), union=not inspection.has_dataset,
                                 inferred=not asserted, cap=DISPLAY_ROWS)
         started = time.perf_counter()
-        reply = protocol.run_job(job)
+        reply = protocol.run_job(job, cheap=policy.cheap(inspection))
         outcome.seconds = time.perf_counter() - started
         if reply[0] != "ok":
             raise protocol.job_error(reply)

@@ -5,16 +5,33 @@
   constant IRI: a variable could be bound to any host.
 - ``LOAD`` fetches a URL into the store; data comes in through builds or the
   Graph Store Protocol instead.
-- ``file:`` IRIs name the server's own files, which nothing should reach.
+- ``file:`` IRIs name the server's own files, which nothing should reach,
+  whether in the text or in a dataset parameter (``default-graph-uri``, ...).
+
+Limits (``check_limits``, 400): how deeply brackets and subqueries nest and
+how many tokens a text has, measured by the lexer before the engine sees it.
+Oxigraph's parser and optimiser recurse on both, and a few thousand levels
+used to overflow a query worker's stack (SIGSEGV).
+
+Lanes (``cheap``): queries that look like lookups may use the query workers
+kept for them when the others are busy (``server.executor.Admission``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from server.lexer import Inspection
 
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
+#: Words that make a query's work grow with the data rather than with its answer: sorting, grouping,
+#: aggregates, regular expressions, negation. A query using one is never taken for cheap.
+COSTLY = frozenset({"ORDER", "GROUP", "HAVING", "DISTINCT", "REDUCED", "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE",
+                    "GROUP_CONCAT", "REGEX", "REPLACE", "MINUS", "EXISTS", "SERVICE", "LOAD"})
+CHEAP_TOKENS = 200  # at most this many tokens,
+CHEAP_DEPTH = 6  # brackets nested at most this deep,
+CHEAP_VARIABLES = 4  # and at most this many variables (a cross product needs more)
 
 
 class Refused(Exception):
@@ -47,8 +64,11 @@ def check(inspection: Inspection, allowlist: tuple[str, ...], *, update: bool) -
     for target in inspection.services:
         if target is None:
             raise Refused("SERVICE is refused unless it names a constant http(s) IRI")
-        parts = urlsplit(target)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(target)
+            host = (parts.hostname or "").lower()
+        except ValueError as error:  # such as "http://[::1:8/" or a host that NFKC-normalises to "#"
+            raise Refused(f"SERVICE <{target}> is not a well-formed IRI: {error}", status=400) from None
         if parts.scheme not in ("http", "https") or not host:
             raise Refused(f"SERVICE <{target}> is refused: only http(s) endpoints can be called")
         if host not in allowlist:
@@ -56,6 +76,74 @@ def check(inspection: Inspection, allowlist: tuple[str, ...], *, update: bool) -
                 f"SERVICE <{target}> is refused: host {host} is not on this server's SERVICE allowlist"
                 " (empty by default)"
             )
+
+
+def check_dataset(name: str, iri: str) -> None:
+    """A dataset parameter (``default-graph-uri``, ``using-graph-uri``, ...) obeys the rule for IRIs in the text.
+
+    >>> check_dataset("default-graph-uri", "FILE:///etc/passwd")
+    Traceback (most recent call last):
+    ...
+    server.policy.Refused: file: IRIs are refused: default-graph-uri <FILE:///etc/passwd>
+    """
+    if iri[:5].lower() == "file:":
+        raise Refused(f"file: IRIs are refused: {name} <{iri}>")
+
+
+@dataclass(frozen=True)
+class Limits:
+    depth: int  # MAX_QUERY_DEPTH
+    subqueries: int  # MAX_SUBQUERY_DEPTH
+    tokens: int  # MAX_QUERY_TOKENS
+
+    @classmethod
+    def from_settings(cls, settings) -> Limits:
+        return cls(settings.max_query_depth, settings.max_subquery_depth, settings.max_query_tokens)
+
+
+def check_limits(inspection: Inspection, limits: Limits, what: str = "query") -> None:
+    """Raise ``Refused`` (400) for a text past the nesting or size limits.
+
+    >>> from server.lexer import inspect
+    >>> check_limits(inspect("ASK " + "{" * 101 + "}" * 101), Limits(100, 20, 50_000))
+    Traceback (most recent call last):
+    ...
+    server.policy.Refused: the query nests brackets 101 deep (braces, parentheses and square brackets together); this server takes at most 100
+    >>> check_limits(inspect("ASK { FILTER(" + "!" * 60 + "true) }"), Limits(100, 20, 50))
+    Traceback (most recent call last):
+    ...
+    server.policy.Refused: the query has 67 tokens; this server takes at most 50
+    """
+    if inspection.depth > limits.depth:
+        raise Refused(f"the {what} nests brackets {inspection.depth} deep (braces, parentheses and square brackets"
+                      f" together); this server takes at most {limits.depth}", status=400)
+    if inspection.subqueries > limits.subqueries:
+        raise Refused(f"the {what} nests subqueries {inspection.subqueries} deep; this server takes at most"
+                      f" {limits.subqueries}", status=400)
+    if inspection.size > limits.tokens:
+        raise Refused(f"the {what} has {inspection.size} tokens; this server takes at most {limits.tokens}",
+                      status=400)
+
+
+def cheap(inspection: Inspection) -> bool:
+    """Whether a query looks like a lookup, whose work is bounded by its answer (and the row cap).
+
+    A heuristic, read from the tokens: a short, shallow query with no subquery,
+    no SERVICE, no path walked to any length, none of the ``COSTLY`` words and
+    few variables. A query that looks cheap but is not holds a kept worker for at
+    most ``CHEAP_TIMEOUT_S``.
+
+    >>> from server.lexer import inspect
+    >>> cheap(inspect("SELECT ?p ?o { <https://w3id.org/bmkg/id/model/gpt-3> ?p ?o } LIMIT 100"))
+    True
+    >>> cheap(inspect("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"))
+    False
+    >>> cheap(inspect("ASK { ?a <http://x/p>+ ?b }")), cheap(inspect("INSERT DATA { <a:b> <a:c> 1 }"))
+    (False, False)
+    """
+    return (inspection.form is not None and inspection.size <= CHEAP_TOKENS and inspection.depth <= CHEAP_DEPTH
+            and inspection.subqueries == 0 and not inspection.services and not inspection.repeated_path
+            and not (inspection.keywords & COSTLY) and inspection.variables <= CHEAP_VARIABLES)
 
 
 def cacheable(inspection: Inspection) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, g, has_request_context, request
 
 from ontology import store
 from server import entities, lexer, negotiation, policy, responses
@@ -163,6 +163,7 @@ def _operation(kind: str, text: str, params: dict[str, list[str]]) -> Operation:
                 ox.NamedNode(value)
             except ValueError as error:
                 raise HTTPProblem(400, f"{name} {value!r} is not an IRI: {error}") from None
+            policy.check_dataset(name, value)  # the rule for FROM: file: is refused (403), here and at a backend
     return Operation(
         kind,
         text,
@@ -192,7 +193,6 @@ def sparql() -> Response:
         return service_description()
     if operation.kind == "update":
         g.bmkg_endpoint = "update"
-        g.bmkg_write = True
         return run_update(operation)
     g.bmkg_endpoint = "query"
     return run_query(operation)
@@ -220,12 +220,27 @@ def _inspect(text: str, base: str) -> lexer.Inspection:
     return _memo_inspect(text, base)
 
 
+def inspect_text(text: str, base: str, kind: str = "query") -> lexer.Inspection:
+    """Inspect a query or update and hold it to the limits: 400 for a malformed IRI or a text past them.
+
+    Runs before any engine sees the text, so nothing too deep or too long for
+    the engine's parser reaches a worker (or a backend).
+    """
+    try:
+        inspection = _inspect(text, base) if kind == "query" else lexer.inspect(text, base)
+    except lexer.MalformedIRI as error:
+        raise HTTPProblem(400, f"SPARQL syntax error: {error}") from None
+    policy.check_limits(inspection, policy.Limits.from_settings(get_runtime().settings), kind)
+    return inspection
+
+
 def run_query(operation: Operation) -> Response:
     runtime = get_runtime()
     settings = runtime.settings
     base = base_iri()
-    inspection = _inspect(operation.text, base)
+    inspection = inspect_text(operation.text, base)
     policy.check(inspection, settings.service_allowlist, update=False)
+    cheap = policy.cheap(inspection)
     offered = negotiation.BY_FORM.get(inspection.form or "SELECT")
     fmt = negotiation.by_name(operation.formats, offered) or negotiation.negotiate(request.headers.get("Accept"), offered)
     protocol_dataset = bool(operation.default_graphs or operation.named_graphs)
@@ -252,7 +267,7 @@ def run_query(operation: Operation) -> Response:
         job = runtime.query_job(operation.text, fmt.key, base=base, union=union, inferred=inferred, default=default,
                                 named=named, generation=generation)
         started = time.perf_counter()
-        reply = run_job(job)
+        reply = run_job(job, cheap=cheap)
         runtime.metrics.observe("bmkg_query_duration_seconds", time.perf_counter() - started)
         if reply[0] != "ok":
             raise job_error(reply)
@@ -261,6 +276,8 @@ def run_query(operation: Operation) -> Response:
         if meta.get("truncated"):
             headers["X-SPARQL-Truncated"] = "true"
             runtime.metrics.inc("bmkg_rows_capped_total")
+        if operation.asserted and meta.get("rows") == 0 and inspection.form != "ASK":
+            headers["X-BMKG-Hint"] = ASSERTED_EMPTY
         return Entry(body, fmt.media_type, headers)
 
     if cacheable and runtime.cache is not None:
@@ -273,6 +290,11 @@ def run_query(operation: Operation) -> Response:
     if tag:
         responses.validators(response, tag, generation)
     return _query_headers(response)
+
+
+#: Said when a query without the ``inferred`` graph (asserted=true) finds nothing.
+ASSERTED_EMPTY = ("no rows: inferred statements were left out (asserted=true), and this question may need them;"
+                  " ask again without asserted=true to include what the reasoner adds")
 
 
 def merged_dataset(default_graphs: list[str]) -> bool | None:
@@ -312,10 +334,17 @@ def _query_headers(response: Response) -> Response:
     return response
 
 
-def run_job(job: dict) -> tuple:
+def run_job(job: dict, *, cheap: bool = False) -> tuple:
+    """Run a query job for the current request, within the request's deadline (``TIMEOUT_S`` from its arrival).
+
+    The time the request has waited (for a worker, or for another request
+    computing the same answer) counts: a request that waited 25 s of 30 has 5 s
+    left to run. ``cheap`` lets the job use the workers kept for cheap queries.
+    """
     runtime = get_runtime()
+    deadline = g.get("bmkg_deadline") if has_request_context() else None
     try:
-        return runtime.executor.run(job, runtime.settings.timeout_s)
+        return runtime.executor.run(job, runtime.settings.timeout_s, deadline=deadline, cheap=cheap)
     except QueryTimeout as error:
         runtime.metrics.inc("bmkg_query_timeouts_total")
         log.warning("query stopped after %g s: %.200s", error.seconds, " ".join(job.get("query", "").split()))
@@ -360,7 +389,7 @@ def run_update(operation: Operation) -> Response:
     runtime = get_runtime()
     authorize_write()
     base = base_iri()
-    inspection = lexer.inspect(operation.text, base)
+    inspection = inspect_text(operation.text, base, "update")
     using = operation.using_graphs or operation.using_named_graphs
     if using and inspection.has_using:
         raise HTTPProblem(400, "give the dataset either by using-graph-uri/using-named-graph-uri or by USING/WITH"

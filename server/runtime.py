@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from ontology import store
 from ontology.terms import BM
 
+from server import lexer, policy
 from server.cache import ResultCache
 from server.config import Settings
 from server.executor import Executor
@@ -61,7 +62,8 @@ class Runtime:
             backend = Backend.from_settings(settings)
             self.watcher = BackendWatcher(backend, settings.backend_check_s, settings.backend_version)
             self.executor = RemoteExecutor(backend, self.watcher, settings.query_workers, prefixes=PREFIXES,
-                                           on_event=self._worker_event)
+                                           on_event=self._worker_event, reserved=settings.cheap_workers,
+                                           reserved_timeout=settings.cheap_timeout_s)
         else:
             self.watcher = GenerationWatcher(self.root, settings.generation_check_s)
             self.executor = Executor(
@@ -69,6 +71,8 @@ class Runtime:
                 generation=lambda: str(self.generation().oxigraph),
                 prefixes=PREFIXES,
                 on_event=self._worker_event,
+                reserved=settings.cheap_workers,
+                reserved_timeout=settings.cheap_timeout_s,
             )
         self._stats: dict[str, Stats] = {}
         self._locations: dict[object, str] = {}
@@ -112,9 +116,13 @@ class Runtime:
         """Run a SELECT for the server's own pages and APIs; rows are SPARQL JSON bindings.
 
         Raises the executor's errors (QueryTimeout, PoolBusy, WorkerFailed), or
-        ValueError with the engine's message when the query fails.
+        ValueError with the engine's message when the query fails. Each query
+        has ``TIMEOUT_S`` for its wait and its run together; one that looks
+        cheap (``policy.cheap``) may use the workers kept for cheap queries.
         """
-        reply = self.executor.run(self.query_job(text, "json", base=None, cap=cap), self.settings.timeout_s)
+        cheap = policy.cheap(lexer.inspect(text))
+        reply = self.executor.run(self.query_job(text, "json", base=None, cap=cap), self.settings.timeout_s,
+                                  cheap=cheap)
         if reply[0] != "ok":
             raise ValueError(str(reply[-1]))
         return json.loads(reply[1])["results"]["bindings"]

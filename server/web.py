@@ -51,6 +51,45 @@ def page(template: str, status: int = 200, headers: dict | None = None, **contex
     return response
 
 
+def description_page(title: str, intro: str, triples, root: str | None, alternates: list[tuple[str, str]]) -> Response:
+    """RDF statements as a page for people: one section per subject (``root`` first), blank nodes linked.
+
+    For the descriptions that are data first (``/dataset``, ``/.well-known/void``):
+    a browser gets this rather than a 406; ``alternates`` are (media type, URL).
+    """
+    by_subject: dict[object, dict[str, list]] = {}
+    for triple in triples:
+        by_subject.setdefault(triple.subject, {}).setdefault(triple.predicate.value, []).append(triple.object)
+    named = sorted((s for s in by_subject if isinstance(s, ox.NamedNode)),
+                   key=lambda s: (s.value != root, s.value))
+    # A blank node is named by the property that leads to it, numbered when several share it.
+    leads: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for subject, rows in by_subject.items():
+        for predicate, objects in rows.items():
+            for o in objects:
+                if isinstance(o, ox.BlankNode) and o.value not in seen:
+                    seen.add(o.value)
+                    leads.setdefault(label(predicate), []).append(o.value)
+    blank_names: dict[str, str] = {}
+    order: dict[str, int] = {}
+    for name, values in leads.items():
+        for number, value in enumerate(values, 1):
+            blank_names[value] = f"{name} {number}" if len(values) > 1 else name
+            order[value] = len(order)
+    blanks = sorted((s for s in by_subject if isinstance(s, ox.BlankNode)), key=lambda s: order.get(s.value, len(order)))
+    subjects = []
+    for subject in named + blanks:
+        blank = isinstance(subject, ox.BlankNode)
+        subjects.append({
+            "iri": subject.value, "blank": blank, "anchor": f"b-{subject.value}" if blank else None,
+            "heading": blank_names.get(subject.value, "(unnamed node)") if blank else None,
+            "rows": sorted(by_subject[subject].items(), key=lambda r: label(r[0]).lower()),
+        })
+    return page("description.html", title=title, intro=intro, subjects=subjects, blank_names=blank_names,
+                alternates=alternates)
+
+
 def cached_page(tag_parts: tuple, build) -> Response:
     """A page with a per-generation ETag: a 304 before any query runs when the client has it."""
     from flask import request

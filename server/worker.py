@@ -7,18 +7,31 @@ time over a pipe, and reopens the store when a job names a newer generation.
 
 Run as ``python -m server.worker READ_FD WRITE_FD PARENT_PID``. It imports
 only pyoxigraph and the standard library, so it is ready in about 0.1 s.
+
+Jobs run on a thread with a large stack (``STACK_BYTES``). Oxigraph's parser
+and optimiser recurse once per level of nesting and once per element of a
+chain (``a || b || ...``, ``BIND`` after ``BIND``, ``UNION`` after ``UNION``),
+and on the main thread's 8 MiB stack a few thousand levels overflow it and
+kill the process with SIGSEGV. The server's limits (``MAX_QUERY_DEPTH``,
+``MAX_QUERY_TOKENS``, see ``server.policy``) keep requests far below what this
+stack holds; the stack is address space, and only the pages a query touches
+take memory.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
 from server import results
+
+#: The job thread's stack: 32 times the usual 8 MiB main-thread stack (see the module's docstring).
+STACK_BYTES = 256 * 1024 * 1024
 
 
 class _Worker:
@@ -98,6 +111,25 @@ def _die_with_parent(parent: int) -> None:
 def main(argv: list[str]) -> int:
     read_fd, write_fd, parent = (int(a) for a in argv[1:4])
     _die_with_parent(parent)
+    # The jobs run on a thread with a large stack; the main thread only waits for it.
+    outcome = {"status": 1}
+
+    def target() -> None:
+        outcome["status"] = serve(read_fd, write_fd)
+
+    try:
+        threading.stack_size(STACK_BYTES)
+        thread = threading.Thread(target=target, name="bmkg-worker-jobs")
+        thread.start()
+    except (RuntimeError, ValueError) as error:  # no address space for it (a ulimit -v): the usual stack
+        print(f"bmkg worker: no {STACK_BYTES >> 20} MiB stack ({error}); using the main thread's", file=sys.stderr)
+        return serve(read_fd, write_fd)
+    thread.join()
+    return outcome["status"]
+
+
+def serve(read_fd: int, write_fd: int) -> int:
+    """Answer jobs from the pipe until it closes."""
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     try:
         init = inbox.recv()

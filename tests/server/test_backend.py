@@ -68,9 +68,15 @@ VIRTUOSO_DIFFERENCES = {
     "parameter-count-disagreements": INTEGER_DIVISION.format("ABS(...) / ?epochParameters") +
     " Every model is filtered out.",
     "topic-borrowing-matrix": INTEGER_DIVISION.format("of borrowed to all models"),
-    "largest-model-per-topic": "Virtuoso fails the whole query (HTTP 500, DT001: 'Function year needs a datetime"
-    " ... not an arg of type DB_NULL') on YEAR(?published) with ?published unbound, where SPARQL makes it an"
-    " error that COALESCE skips.",
+    "best-score-per-benchmark-by-year": "Virtuoso fails the whole query (HTTP 500, DT001: 'Function year needs a"
+    " datetime ... not an arg of type DB_NULL') on YEAR(MIN(...)) for a result with no date, where SPARQL leaves"
+    " ?year unbound for that group.",
+    "organisations-top-score-by-year": "Virtuoso fails the whole query (HTTP 500, DT001: 'Function year needs a"
+    " datetime ... not an arg of type DB_NULL') on YEAR(MIN(...)) for a result with no date, where SPARQL leaves"
+    " ?year unbound for that group.",
+    "scored-models-without-parameter-count": "Virtuoso's GROUP_CONCAT skips the unbound values of an OPTIONAL and"
+    " answers \"\" for a model with no organisation or access level, where SPARQL's aggregate is an error and"
+    " leaves ?organisations and ?accessLevels unbound.",
     "model-neighbourhood": "Virtuoso's CONCAT skips an unbound argument instead of raising the error that"
     " COALESCE catches, so one-hop relations read 'relatedTopic / ' instead of 'relatedTopic'; and its MIN over"
     " IRIs compares internal IRI ids, not the IRIs' text (MIN of books1 and common-crawl is common-crawl).",
@@ -406,7 +412,8 @@ def test_live_construct_negotiates_every_format(live, shipped_store, accept):
 
 
 def test_live_row_cap_cuts_and_says_so(live):
-    status, headers, body = get(live, "SELECT ?s WHERE { ?s a ?c }", "text/csv")
+    # 200 rows, not every typed node: under load the whole answer took most of the 1 s timeout
+    status, headers, body = get(live, "SELECT ?s WHERE { ?s a ?c } LIMIT 200", "text/csv")
     assert status == 200 and headers.get("x-sparql-truncated") == "true"
     assert len(body.decode().strip().splitlines()) == 51  # the header and 50 rows
 

@@ -106,11 +106,11 @@ class CountingExecutor:
         self.jobs = 0
         self.lock = threading.Lock()
 
-    def run(self, job: dict, timeout: float) -> tuple:
+    def run(self, job: dict, timeout: float, **kwargs) -> tuple:
         with self.lock:
             self.jobs += 1
         wait_until(lambda: self.cache.waiting() >= self.others)
-        return self.real.run(job, timeout)
+        return self.real.run(job, timeout, **kwargs)
 
 
 def test_identical_concurrent_requests_run_the_query_once(app):

@@ -19,6 +19,12 @@ def test_environment_variables_override_the_defaults(store_root, monkeypatch):
     assert settings.timeout_s == 30.0  # the default
 
 
+def test_the_limits_and_the_lane_have_documented_defaults(store_root):
+    settings = create_app({"STORE": str(store_root)}).extensions["bmkg"].settings
+    assert (settings.max_query_depth, settings.max_subquery_depth, settings.max_query_tokens) == (100, 20, 50_000)
+    assert (settings.cheap_workers, settings.cheap_timeout_s) == (1, 5.0)
+
+
 @pytest.mark.parametrize("name, value, message", [
     ("BMKG_TIMEOUT_S", "-1", "TIMEOUT_S must be > 0"),
     ("BMKG_ROW_CAP", "lots", "ROW_CAP must be a number"),
@@ -27,6 +33,11 @@ def test_environment_variables_override_the_defaults(store_root, monkeypatch):
     ("BMKG_ENABLE_UPDATES", "true", "needs UPDATE_TOKEN"),
     ("BMKG_CORS_ORIGINS", "example.org", "must be origins"),
     ("BMKG_SERVICE_ALLOWLIST", "https://example.org/sparql", "host names"),
+    ("BMKG_MAX_QUERY_DEPTH", "0", "MAX_QUERY_DEPTH must be >= 1"),
+    ("BMKG_MAX_QUERY_TOKENS", "many", "MAX_QUERY_TOKENS must be a number"),
+    ("BMKG_MAX_SUBQUERY_DEPTH", "1.5", "MAX_SUBQUERY_DEPTH must be a whole number"),
+    ("BMKG_CHEAP_WORKERS", "-1", "CHEAP_WORKERS must be >= 0"),
+    ("BMKG_CHEAP_TIMEOUT_S", "0", "CHEAP_TIMEOUT_S must be > 0"),
 ])
 def test_junk_values_are_rejected_with_the_setting_named(store_root, monkeypatch, name, value, message):
     monkeypatch.setenv("BMKG_STORE", str(store_root))

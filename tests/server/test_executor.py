@@ -131,3 +131,146 @@ def test_close_kills_the_workers(store_root):
     processes = [p.popen for p in pool._live]
     pool.close()
     assert all(p.poll() is not None for p in processes)
+
+
+# -- lanes, deadlines and shutdown (issue 21) ---------------------------------------------------------
+
+
+def wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+def test_a_cheap_job_gets_a_kept_worker_while_slow_jobs_hold_the_others(store_root, slow_query):
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph), reserved=1, reserved_timeout=10)
+    outcome = {}
+    try:
+        pool.start()
+
+        def hold():
+            try:
+                pool.run(job(store_root, slow_query), timeout=60)
+            except WorkerFailed:  # killed by close() below
+                outcome["held"] = True
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        wait_for(lambda: pool._admission.busy()["general"] == 1)  # the one general worker is taken
+        assert pool.run(job(store_root, "ASK {}"), timeout=10, cheap=True)[0] == "ok"
+        assert pool._admission.busy() == {"general": 1, "reserved": 0}  # given back
+        with pytest.raises(PoolBusy):  # a job not marked cheap waits for the general worker
+            pool.run(job(store_root, "ASK {}"), timeout=10, deadline=time.monotonic() + 0.2)
+    finally:
+        pool.close()
+        holder.join(10)
+    assert outcome == {"held": True}
+
+
+def test_without_kept_workers_the_cheap_job_waits_like_any_other(store_root, slow_query):
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph))
+    try:
+        pool.start()
+        holder = threading.Thread(target=lambda: pytest.raises(WorkerFailed, pool.run, job(store_root, slow_query), 60))
+        holder.start()
+        wait_for(lambda: pool._admission.busy()["general"] == 1)
+        with pytest.raises(PoolBusy):
+            pool.run(job(store_root, "ASK {}"), timeout=10, deadline=time.monotonic() + 0.2, cheap=True)
+    finally:
+        pool.close()
+        holder.join(10)
+
+
+def test_a_cheap_job_takes_a_general_worker_first(executor, store_root):
+    lanes = []
+    real = executor._admission.acquire
+
+    def spy(cheap, deadline):
+        lanes.append(real(cheap, deadline))
+        return lanes[-1]
+
+    executor._admission.acquire = spy
+    assert executor.run(job(store_root, "ASK {}"), timeout=10, cheap=True)[0] == "ok"
+    assert lanes == ["general"]
+
+
+@pytest.mark.slow
+def test_a_query_on_a_kept_worker_stops_at_the_lane_limit(store_root, slow_query):
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph), reserved=1, reserved_timeout=0.5)
+    try:
+        pool.start()
+        holder = threading.Thread(target=lambda: pytest.raises(WorkerFailed, pool.run, job(store_root, slow_query), 60))
+        holder.start()
+        wait_for(lambda: pool._admission.busy()["general"] == 1)
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout, match="kept for cheap queries"):
+            pool.run(job(store_root, slow_query), timeout=30, cheap=True)  # looked cheap, was not
+        assert time.monotonic() - started < 5
+    finally:
+        pool.close()
+        holder.join(10)
+
+
+@pytest.mark.slow
+def test_the_wait_for_a_worker_counts_against_the_deadline(store_root, slow_query):
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph))
+    try:
+        pool.start()
+        # The first job holds the only worker for 1 s; the second arrives with 2.5 s to live, waits about 1 s,
+        # and gets what is left (about 1.5 s), not a fresh 30 s.
+        first = threading.Thread(target=lambda: pytest.raises(QueryTimeout, pool.run, job(store_root, slow_query), 1))
+        first.start()
+        wait_for(lambda: pool._admission.busy()["general"] == 1)
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout, match="waiting for a free query worker") as caught:
+            pool.run(job(store_root, slow_query), timeout=30, deadline=started + 2.5)
+        elapsed = time.monotonic() - started
+        assert 2.0 < elapsed < 4.0, elapsed
+        assert caught.value.waited > 0.3
+        first.join()
+    finally:
+        pool.close()
+
+
+def test_a_deadline_spent_waiting_is_busy_not_a_killed_worker(executor, store_root):
+    executor.start()
+    pids = {p.popen.pid for p in executor._live}
+    with pytest.raises(PoolBusy):
+        executor.run(job(store_root, "ASK {}"), timeout=10, deadline=time.monotonic() - 1)
+    assert {p.popen.pid for p in executor._live} == pids
+
+
+def test_replacing_a_worker_after_shutdown_is_quiet(store_root, caplog):
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph))
+    pool.start()
+    # close() lands between _replenish's check and its launch: the launch must fail quietly.
+    launch = pool._launch
+
+    def racing_launch():
+        pool.close()
+        return launch()
+
+    pool._launch = racing_launch
+    with pool._cond:
+        pool._count -= 1  # room for one more, as after a discarded worker
+    with caplog.at_level("WARNING", logger="server.executor"):
+        pool._replenish()  # raised "cannot schedule new futures after shutdown" in its thread
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+def test_a_launch_on_a_spawner_that_was_shut_down_is_a_worker_failure(store_root):
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph))
+    try:
+        pool.start()
+        pool._spawner.shutdown()  # what close() does, seen from a thread that already passed its checks
+        with pytest.raises(WorkerFailed, match="shut down"):
+            pool._launch()
+    finally:
+        pool.close()

@@ -356,11 +356,56 @@ def test_cors_can_be_limited_or_turned_off(make_app):
     assert "Access-Control-Allow-Origin" not in off.get("/sparql", query_string={"query": "ASK {}"}).headers
 
 
-def test_writes_get_no_cors_headers(writable_client, token):
+def test_with_writes_enabled_a_browser_app_may_send_the_token_and_read_the_answer(writable_client, token):
+    origin = {"Origin": "https://app.example"}
+    for path in ("/sparql", "/store?graph=urn:g"):
+        preflight = writable_client.options(path, headers={**origin, "Access-Control-Request-Method": "PUT",
+                                                           "Access-Control-Request-Headers": "authorization"})
+        assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"], path
+        assert {"POST", "PUT", "DELETE"} <= set(preflight.headers["Access-Control-Allow-Methods"].split(", "))
+        assert "Access-Control-Allow-Credentials" not in preflight.headers
     response = writable_client.post("/sparql", data="CLEAR SILENT GRAPH <http://example.org/none>",
                                     content_type="application/sparql-update",
-                                    headers={"Authorization": f"Bearer {token}", "Origin": "https://example.org"})
-    assert response.status_code == 204 and "Access-Control-Allow-Origin" not in response.headers
+                                    headers={"Authorization": f"Bearer {token}", **origin})
+    assert response.status_code == 204 and response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-BMKG-Generation" in response.headers["Access-Control-Expose-Headers"]
+
+
+@pytest.mark.parametrize("kind, status", [("read-only", 403), ("no token", 401), ("syntax", 400), ("refused", 403)])
+def test_every_error_response_carries_the_cors_headers(client, writable_client, token, kind, status):
+    origin = {"Origin": "https://app.example"}
+    if kind == "read-only":
+        response = client.post("/sparql", data="CLEAR ALL", content_type="application/sparql-update", headers=origin)
+    elif kind == "no token":
+        response = writable_client.post("/sparql", data="CLEAR ALL", content_type="application/sparql-update",
+                                        headers=origin)
+    elif kind == "syntax":
+        response = client.get("/sparql", query_string={"query": "SELECT WHERE {"}, headers=origin)
+    else:
+        response = client.get("/sparql", query_string={"query": "ASK { SERVICE <http://x.example/> {} }"},
+                              headers=origin)
+    assert response.status_code == status
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_server_error_carries_the_cors_headers(make_app, monkeypatch):
+    from server import protocol
+
+    app = make_app(TESTING=False)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken(operation):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(protocol, "run_query", broken)
+    response = app.test_client().get("/sparql", query_string={"query": "ASK {}"}, headers={"Origin": "https://a.example"})
+    assert response.status_code == 500 and response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_read_only_server_does_not_allow_the_authorization_header(client):
+    preflight = client.options("/sparql", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    assert "authorization" not in preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert "PUT" not in preflight.headers["Access-Control-Allow-Methods"]
 
 
 def test_the_sparql_1_2_version_parameter(client):
