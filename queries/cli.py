@@ -104,7 +104,11 @@ def query(name: str | None, list_queries: bool, values: dict[str, str], fmt: str
     if not isinstance(result, pyoxigraph.QuerySolutions):
         sys.stdout.buffer.write(result.serialize(format=pyoxigraph.RdfFormat.TURTLE) or b"")
         return
-    print_rows(*_rows(result), fmt)
+    names, rows = _rows(result)
+    print_rows(names, rows, fmt)
+    if not rows and asserted_only:
+        click.echo("no rows: --asserted-only left out the inferred statements; without it the query also sees "
+                   "what the reasoner derived", err=True)
 
 
 @click.command()

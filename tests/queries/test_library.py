@@ -168,6 +168,17 @@ def test_cli_prints_a_library_query_as_csv(shipped_build, sources):
     assert bad.exit_code == 1 and "min_topics" in bad.output
 
 
+def test_cli_hints_that_an_empty_asserted_only_answer_left_out_inferences(shipped_build, tmp_path):
+    root, _result = shipped_build
+    query = tmp_path / "derived.rq"  # only the reasoner states bm:relatedTopic
+    query.write_text("# title: A derived link\nPREFIX bm: <https://w3id.org/bmkg/ontology#>\nSELECT ?m WHERE { ?m bm:relatedTopic ?t } LIMIT 1\n",
+                     encoding="utf-8")
+    outcome = CliRunner().invoke(query_command, [str(query), "--asserted-only", "--store", str(root)])
+    assert outcome.exit_code == 0 and "left out the inferred statements" in outcome.output
+    full = CliRunner().invoke(query_command, [str(query), "--store", str(root)])
+    assert full.exit_code == 0 and "left out" not in full.output and "model/" in full.output
+
+
 # ---------------------------------------------------------------------------
 # Each query against an independent computation
 # ---------------------------------------------------------------------------
