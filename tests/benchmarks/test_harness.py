@@ -61,7 +61,7 @@ def test_tiny_run_writes_results_and_report(tmp_path):
 
     text = report.read_text(encoding="utf-8")
     assert text.startswith("# Benchmarks\n\nHand-written notes stay.")
-    for heading in ("## Machine", "## Targets (issue 9)", "## Build", "### SHACL and reasoning",
+    for heading in ("## Machine", "## Targets (issues 9, 17, 20 and 21)", "## Build", "### SHACL and reasoning",
                     "## Queries in-process", "## Queries over HTTP", "## Load"):
         assert heading in text
     assert "Load average" in text and "| x1 |" in text and "oxigraph" in text

@@ -501,7 +501,7 @@ WITHOUT_COUNTRY = {
 # a page of their own.
 NOT_CONFIRMED = {"hpc-ai-tech", "idea", "sea-ai-lab", "azure-ai", "google-cloud", "jd-explore-academy", "sberdevices",
                  "sambalingo"} | {
-    "22-hours", "22h", "aithyra-institute", "arabic.ai", "arc-institute", "argilla", "assemblyai", "biomistral",
+    "22-hours", "aithyra-institute", "arabic.ai", "argilla", "assemblyai", "biomistral",
     "biren", "bosch-center-for-artificial-intelligence", "caldera-ai", "cedille-ai", "chandar-research-lab",
     "chemix", "chinese-academy-of-mathematics-and-system-science", "cuhk-shenzhen-research-institute",
     "datasaur.ai", "deepfloyd", "discover-dollar", "dreamlike.art", "freedomai", "goodfire",
@@ -510,8 +510,8 @@ NOT_CONFIRMED = {"hpc-ai-tech", "idea", "sea-ai-lab", "azure-ai", "google-cloud"
     "guangdong-provincial-people-s-hospital", "hygon", "iluvatar-corex", "incubator-491",
     "insight-centre-nui-galway", "jancsitech", "kunlunxin-baidu", "langboat-technology", "lexica", "lightning-ai",
     "llm360", "lmsys", "marin-community", "maritaca-ai", "medical-ai-research-center-medarc", "metax",
-    "molecular-institute-of-biology", "nectec", "oncode-institute", "openbioml", "openflamingo", "openlmlab",
-    "openthaigpt", "oppo-healthlab", "petuum", "prompthero", "recogna-nlp", "saama", "search-solutions", "segmind",
+    "molecular-institute-of-biology", "oncode-institute", "openbioml", "openflamingo", "openlmlab",
+    "openthaigpt", "oppo-healthlab", "prompthero", "recogna-nlp", "saama", "search-solutions", "segmind",
     "shanghai-zelixir-biotech", "shenzhen-research-institue-of-big-data", "silma-ai", "singularity-ai",
     "syngentech", "toloka", "ulsee-inc", "unfoldml", "ura", "viet-mistral", "vilm",
 }
