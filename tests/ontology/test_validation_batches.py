@@ -65,3 +65,19 @@ def test_progress_hears_the_subjects_validated_batch_by_batch(tmp_path):
     validation.validate_store(tmp_path / "store", BUILD_DATE, batch=3, progress=heard.append)
     subjects = len(set(graph.subjects()))
     assert heard == sorted(heard) and heard[-1] == subjects and len(heard) == -(-subjects // 3)
+
+
+def test_a_subclass_instance_is_a_focus_node_and_a_node_outside_the_batch_is_not(tmp_path):
+    # Shapes target bm:Model; a model typed only bm:LanguageModel is still one. The organisation it
+    # points to is typed in every batch (for sh:class) but judged in its own batch only.
+    graph = Graph().parse(data="""
+        @prefix bm: <https://w3id.org/bmkg/ontology#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        <https://w3id.org/bmkg/id/model/undated> a bm:LanguageModel ; rdfs:label "Undated" ;
+            bm:developedBy <https://w3id.org/bmkg/id/org/nameless> .
+        <https://w3id.org/bmkg/id/org/nameless> a bm:Organization .
+    """, format="turtle")
+    _store_of(graph, tmp_path / "store")
+    whole = _whole(graph)
+    assert {f[0] for f in whole} == {"https://w3id.org/bmkg/id/model/undated", "https://w3id.org/bmkg/id/org/nameless"}
+    assert _batched(tmp_path / "store", batch=1) == whole
