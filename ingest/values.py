@@ -9,6 +9,7 @@ import unicodedata
 
 from ingest.records import FieldError
 
+_SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _SCALE = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 _PARAMS = re.compile(r"^~?\s*(\d+(?:\.\d+)?)\s*([KMBT])$", re.IGNORECASE)
@@ -20,8 +21,9 @@ def clean_text(value: str) -> str:
     >>> clean_text(" GPT-3\\x00\\u200b 175B\\n")
     'GPT-3 175B'
     """
-    kept = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf") or ch in " \t")
-    return re.sub(r"\s+", " ", kept).strip()
+    if not value.isprintable():  # a printable string has no Cc or Cf character: most skip the scan
+        value = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf") or ch in " \t")
+    return _SPACES.sub(" ", value).strip()
 
 
 def parse_number(text: str, *, positive: bool = True, allow_zero: bool = False) -> float:

@@ -48,6 +48,8 @@ _SOURCE = re.compile(r"^[a-z][a-z0-9-]*$")
 _SEPARATORS = re.compile(r"[^\w.]+|_+")
 _DOT_RUN = re.compile(r"\.{2,}")
 _LONGEST_KEY = 200
+_LONE_DOT = re.compile(r"(?<![\w])\.|\.(?![\w])")
+_DASH_RUN = re.compile(r"-{2,}")
 
 
 class IRIError(ValueError):
@@ -83,14 +85,15 @@ def normalise_key(name: str) -> str:
     if not isinstance(name, str):
         raise IRIError(f"key must be a string, got {type(name).__name__}")
     text = unicodedata.normalize("NFKC", name).casefold()
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    if not text.isprintable():  # a printable string has no character of category C: most skip the scan
+        text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
     # Symbols that distinguish names (DeepLabV3 and DeepLabV3+) become words.
     text = text.replace("+", " plus ").replace("&", " and ")
     text = _SEPARATORS.sub("-", text)
     text = _DOT_RUN.sub(".", text)
     # Dots only survive between two key characters.
-    text = re.sub(r"(?<![\w])\.|\.(?![\w])", "-", text)
-    text = re.sub(r"-{2,}", "-", text).strip("-.")
+    text = _LONE_DOT.sub("-", text)
+    text = _DASH_RUN.sub("-", text).strip("-.")
     return text
 
 
