@@ -321,10 +321,20 @@ def consistency(store: pyoxigraph.Store, axioms: Axioms) -> list[str]:
     """Violations of disjointness and functional axioms, each naming the entities."""
     problems = []
     if axioms.disjoint:
-        rows = store.query(f"""SELECT ?x ?a ?b WHERE {{ {_values('?a ?b', axioms.disjoint)}
-            {_in_data('?x', 'a', '?a')} {_in_data('?x', 'a', '?b')} }} ORDER BY ?x ?a ?b""")
-        problems += [f"{r['x'].value} is both {_local(r['a'].value)} and {_local(r['b'].value)}, which are disjoint"
-                     for r in rows]
+        # Each pair is looked up from its smaller class, and pairs with an empty class not at all:
+        # the query checks the other class for every member (x1: 0.6 -> 0.2 s).
+        sizes = {r["c"].value: int(r["n"].value) for r in store.query(
+            f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ {_in_data('?x', 'a', '?c')} }} GROUP BY ?c")}
+        pairs = [(a, b) if sizes.get(a, 0) <= sizes.get(b, 0) else (b, a) for a, b in axioms.disjoint
+                 if sizes.get(a, 0) and sizes.get(b, 0)]
+        declared = set(axioms.disjoint)
+        found = []
+        if pairs:
+            for r in store.query(f"""SELECT ?x ?a ?b WHERE {{ {_values('?a ?b', pairs)}
+                    {_in_data('?x', 'a', '?a')} {_in_data('?x', 'a', '?b')} }}"""):
+                a, b = r["a"].value, r["b"].value
+                found.append((r["x"].value, *((a, b) if (a, b) in declared else (b, a))))
+        problems += [f"{x} is both {_local(a)} and {_local(b)}, which are disjoint" for x, a, b in sorted(found)]
     for prop in sorted(axioms.functional):
         rows = store.query(f"""SELECT ?s (GROUP_CONCAT(DISTINCT STR(?o); SEPARATOR=", ") AS ?values)
             (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {_in_data('?s', f'<{prop}>', '?o')} }}

@@ -7,6 +7,7 @@ from collections import Counter
 import pyoxigraph
 import pytest
 from click.testing import CliRunner
+from rdflib import RDF
 
 from ingest import reasoning
 from ingest.adapters.registry import SOURCES, added_rdf
@@ -131,3 +132,21 @@ def test_functional_conflicts_name_the_entity_and_both_values():
     [problem] = reasoning.consistency(store, reasoning.Axioms.of(ontology))
     assert problem == ("https://w3id.org/bmkg/id/hardware/x has 2 values of functional property manufacturer: "
                        "https://w3id.org/bmkg/id/org/a, https://w3id.org/bmkg/id/org/b")
+
+
+def test_disjoint_conflicts_are_found_from_either_class_and_named_as_declared():
+    ontology = validation.ontology_graph()
+    axioms = reasoning.Axioms.of(ontology)
+    first, second = axioms.disjoint[0]
+    store = pyoxigraph.Store()
+    kind = pyoxigraph.NamedNode(str(RDF.type))
+    both = pyoxigraph.NamedNode("https://w3id.org/bmkg/id/model/both")
+    for cls in (first, second):
+        store.add(pyoxigraph.Quad(both, kind, pyoxigraph.NamedNode(cls), pyoxigraph.DefaultGraph()))
+    # more members of the first class, so the lookup starts from the second
+    for n in range(3):
+        store.add(pyoxigraph.Quad(pyoxigraph.NamedNode(f"https://w3id.org/bmkg/id/model/m{n}"), kind,
+                                  pyoxigraph.NamedNode(first), pyoxigraph.DefaultGraph()))
+    local = [iri.rsplit("#", 1)[-1] for iri in (first, second)]
+    assert reasoning.consistency(store, axioms) == [
+        f"https://w3id.org/bmkg/id/model/both is both {local[0]} and {local[1]}, which are disjoint"]
