@@ -70,11 +70,12 @@ class Measured:
 
 
 def run_measured(command: list[str], *, timeout_s: float, memory_limit_mb: float | None = None,
-                 interval_s: float = 0.1, env: dict | None = None, cwd: Path | None = None) -> Measured:
-    """Run ``command`` to completion, sampling the memory of its process tree.
+                 interval_s: float = 0.5, env: dict | None = None, cwd: Path | None = None) -> Measured:
+    """Run ``command`` to completion, sampling the memory of its process tree every ``interval_s``.
 
     The process is killed (and the result says why) past ``timeout_s`` or when the
-    tree's memory passes ``memory_limit_mb``.
+    tree's memory passes ``memory_limit_mb``. The wall time ends when the process
+    does, not at the next sample: a thread waits for it.
     """
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -84,13 +85,21 @@ def run_measured(command: list[str], *, timeout_s: float, memory_limit_mb: float
                for n, s in (("stdout", process.stdout), ("stderr", process.stderr))]
     for reader in readers:
         reader.start()
+    ended: dict = {}
+    finished = threading.Event()
+
+    def reap() -> None:
+        _pid, status, usage = os.wait4(process.pid, 0)
+        ended.update(wall=time.perf_counter() - started, status=status, usage=usage)
+        finished.set()
+
+    threading.Thread(target=reap, daemon=True).start()
     peak, killed, samples = 0.0, None, []
-    while True:
-        _pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if _pid:
-            break
+    while not finished.wait(interval_s):
         now = time.perf_counter() - started
         current = tree_pss_mb(process.pid)
+        if finished.is_set():
+            break  # the tree was gone, or half gone, while it was read
         peak = max(peak, current)
         samples.append((round(now, 2), round(current, 1)))
         if memory_limit_mb is not None and current > memory_limit_mb and killed is None:
@@ -99,12 +108,11 @@ def run_measured(command: list[str], *, timeout_s: float, memory_limit_mb: float
         elif now > timeout_s and killed is None:
             killed = f"time: still running after {timeout_s:.0f} s"
             os.killpg(process.pid, signal.SIGKILL)
-        time.sleep(interval_s)
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
+    process.returncode = os.waitstatus_to_exitcode(ended["status"])
     for reader in readers:
         reader.join(timeout=5)
-    return Measured(process.returncode, wall, usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss / 1024),
+    usage = ended["usage"]
+    return Measured(process.returncode, ended["wall"], usage.ru_maxrss / 1024, max(peak, usage.ru_maxrss / 1024),
                     out.get("stdout", ""), out.get("stderr", ""), killed, samples)
 
 
