@@ -13,7 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ingest.adapters.registry import SOURCES, added_rdf
-from ingest.pipeline import STAGES, BuildFailed, Inputs, build as run_build
+from ingest.pipeline import BESIDE, STAGES, BuildFailed, Inputs, build as run_build
 from ingest.records import IngestError, SourceError
 from ontology import store
 
@@ -56,15 +56,21 @@ def build(store_path: Path | None, overrides: dict[str, Path], added: tuple[Path
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[count]}"),
                       TimeElapsedColumn(), console=console, transient=True) as progress:
             task = progress.add_task("building", total=len(STAGES), count="")
-            clock = {"stage": None, "since": time.perf_counter()}
+            since: dict[str, float] = {}  # the stages running now, from when
+            counts: dict[str, str] = {}
 
             def on_stage(name: str) -> None:
-                clock.update(stage=name, since=time.perf_counter())
-                progress.update(task, description=f"stage: {name}", completed=STAGES.index(name), count="")
+                if BESIDE.get(name) not in since:
+                    since.clear()
+                    counts.clear()
+                since[name] = time.perf_counter()
+                progress.update(task, description="stage: " + " + ".join(since), completed=STAGES.index(name),
+                                count="")
 
-            def on_count(name: str, count: int) -> None:
-                rate = count / max(time.perf_counter() - clock["since"], 1e-6)
-                progress.update(task, count=f"{count:,} {UNITS.get(name, 'records')}, {rate:,.0f}/s")
+            def on_count(name: str, count: int) -> None:  # the gate's thread calls it too
+                rate = count / max(time.perf_counter() - since.get(name, 0.0), 1e-6)
+                counts[name] = f"{count:,} {UNITS.get(name, 'records')}, {rate:,.0f}/s"
+                progress.update(task, count="; ".join(list(counts.values())))
 
             result = run_build(root, inputs, day, on_stage=on_stage, progress=on_count)
     except BuildFailed as failure:

@@ -1,10 +1,12 @@
-"""The build: sources -> records -> triples -> SHACL gate -> reasoning -> a new store generation.
+"""The build: sources -> records -> triples -> SHACL gate beside reasoning -> a new store generation.
 
 Every stage streams: records go from the adapters through the mapping into the
 store in batches, validation reads the store a batch of subjects at a time, and
-reasoning runs inside the store. A build writes a partial generation beside the
-current one and publishes it only when every stage has passed; any failure
-discards it and leaves the served generation as it was.
+reasoning runs inside the store. The gate validates a checkpoint of the asserted
+store in its own processes while reasoning writes the store itself, so the two
+stages overlap (each one's time is its own wall time). A build writes a partial
+generation beside the current one and publishes it only when every stage has
+passed; any failure discards it and leaves the served generation as it was.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import datetime as dt
 import gc
 import json
 import logging
+import multiprocessing
 import os
 import resource
+import shutil
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -24,7 +29,6 @@ from pathlib import Path
 
 import pyoxigraph
 from rdflib import Graph
-from rdflib.compare import to_canonical_graph
 
 from ingest import artefacts, conflicts, provenance, reasoning
 from ingest.adapters.registry import SOURCES, Source
@@ -43,6 +47,8 @@ MERGE_FILE = "merge-report.json"
 NOTES_FILE = "notes.json"
 CONFLICTS_FILE = "conflicts.json"
 STAGES = ["read", "map", "validate", "reason", "write", "artefacts"]
+BESIDE = {"reason": "validate"}  # a stage that starts while another still runs
+GATE_CHECKPOINT = "gate-checkpoint"  # the asserted store as the SHACL gate reads it
 
 
 class BuildFailed(IngestError):
@@ -92,12 +98,53 @@ class Stages:
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
-        self.on_stage(name)
-        started = time.perf_counter()
+        started = self.begin(name)
         yield
+        self.end(name, started)
+
+    def begin(self, name: str) -> float:
+        self.on_stage(name)
+        return time.perf_counter()
+
+    def end(self, name: str, started: float) -> None:
         self.timings[name] = round(time.perf_counter() - started, 3)
         self.peaks[name] = _peak_mb()
         log.info("stage %s took %.2f s (peak %.0f MB so far)", name, self.timings[name], self.peaks[name])
+
+
+class Gate:
+    """The SHACL gate over a checkpoint of the asserted store, run in a thread that waits on its
+    worker processes, so that reasoning can write the store meanwhile."""
+
+    def __init__(self, checkpoint: Path, build_date, ontology: Graph, stages: Stages, tick, pool, jobs: int):
+        self.checkpoint, self.stop = checkpoint, threading.Event()
+        self.report: validation.Report | None = None
+        self.error: BaseException | None = None
+        started = stages.begin("validate")
+
+        def run() -> None:
+            try:
+                self.report = validation.validate_store(checkpoint, build_date, ontology=ontology, jobs=jobs,
+                                                        pool=pool, stop=self.stop,
+                                                        progress=lambda count: tick("validate", count))
+                stages.end("validate", started)
+            except BaseException as error:  # handed to the build's thread by result()
+                self.error = error
+
+        self.thread = threading.Thread(target=run, name="shacl-gate", daemon=True)
+        self.thread.start()
+
+    def result(self) -> validation.Report:
+        self.thread.join()
+        shutil.rmtree(self.checkpoint, ignore_errors=True)
+        if self.error is not None:
+            raise self.error
+        return self.report
+
+    def cancel(self) -> None:
+        """Stop after the batches in flight; the partial generation, checkpoint included, is discarded."""
+        self.stop.set()
+        self.thread.join()
 
 
 def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
@@ -125,11 +172,24 @@ def build(root: Path, inputs: Inputs, build_date: dt.date | None = None,
 
 
 def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, started) -> BuildResult:
+    jobs = min(2, os.cpu_count() or 1)
+    # The gate's processes start now and get ready (imports, shapes) on the core that reading and
+    # mapping leave idle, where they also do two jobs for the build; they open the checkpoint
+    # when the first batch comes.
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["ontology.validation", "ingest.artefacts"])
+    with validation.worker_pool(partial.path / GATE_CHECKPOINT, build_date, None, jobs) as pool:
+        return _build_with(root, inputs, build_date, stages, tick, partial, previous, reporter, started, pool,
+                           jobs)
+
+
+def _build_with(root, inputs, build_date, stages, tick, partial, previous, reporter, started, pool,
+                jobs) -> BuildResult:
     oxigraph = pyoxigraph.Store(str(partial.oxigraph))
     writer = StoreWriter(oxigraph)
     mapper = Mapper(writer, reporter, build_date)
     sources = [s for s in inputs.ordered() if inputs.paths.get(s.name) is not None]
     read: dict[str, dict] = {}
+    canonical = pool.submit(validation.canonical_ontology)
 
     with stages("read"):
         structural: list[str] = []
@@ -145,6 +205,8 @@ def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, 
                     tick("read", count)
         if structural:
             raise BuildFailed("reading sources", structural)
+        # Every name is known once the sources are read: a gate process compares them meanwhile.
+        misses = pool.submit(near_misses, _single_definers(mapper))
 
     with stages("map"):
         mapper.scheme()
@@ -160,34 +222,32 @@ def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, 
                     mapped += 1
                     if mapped % 10_000 == 0:
                         tick("map", mapped)
-        ontology = to_canonical_graph(validation.ontology_graph())
+        ontology = Graph()
+        for triple in canonical.result():
+            ontology.add(triple)
         _write_graph(writer, provenance.ONTOLOGY_GRAPH, ontology)
         writer.flush()
         found = conflicts.find(oxigraph, conflicts.compared_properties(ontology))
         conflicts.write(writer, oxigraph, found)
         writer.flush()
-        digests = writer.digests
-        # Closed before anything reads it: a read-only handle beside a writing one may find
-        # files that the writer's compaction has just removed.
         oxigraph.flush()
-        mapper.writer = writer = oxigraph = None
-        _closed()
+        # The gate reads a checkpoint (hard links to the store's files) that nothing writes: a read-only
+        # handle beside the writing one may find files that the writer's compaction has just removed.
+        oxigraph.backup(str(partial.path / GATE_CHECKPOINT))
+        mapper.writer = None
 
-    with stages("validate"):
-        report = validation.validate_store(partial.oxigraph, build_date, ontology=ontology,
-                                           jobs=min(2, os.cpu_count() or 1),
-                                           progress=lambda count: tick("validate", count))
-        _closed()  # the gate's read-only handle, before the store is opened for writing again
-        if report.violations:
-            raise BuildFailed("SHACL validation", _locate(report.violations, sources, inputs, build_date, mapper))
-
-    with stages("reason"):
-        oxigraph = pyoxigraph.Store(str(partial.oxigraph))
-        writer = StoreWriter(oxigraph)
-        writer.digests = digests
-        inference = reasoning.materialise(oxigraph, ontology, progress=lambda count: tick("reason", count))
-        if inference.conflicts:
-            raise BuildFailed("consistency", inference.conflicts)
+    gate = Gate(partial.path / GATE_CHECKPOINT, build_date, ontology, stages, tick, pool, jobs)
+    try:
+        with stages("reason"):
+            inference = reasoning.materialise(oxigraph, ontology, progress=lambda count: tick("reason", count))
+    except BaseException:
+        gate.cancel()
+        raise
+    report = gate.result()
+    if report.violations:
+        raise BuildFailed("SHACL validation", _locate(report.violations, sources, inputs, build_date, mapper))
+    if inference.conflicts:
+        raise BuildFailed("consistency", inference.conflicts)
 
     with stages("write"):
         sizes, entities = _graph_figures(oxigraph)
@@ -206,10 +266,10 @@ def _build(root, inputs, build_date, stages, tick, partial, previous, reporter, 
         _closed()
 
     with stages("artefacts"):
-        dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR)
+        dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR, jobs=jobs)
         artefacts.write_docs(partial.path / artefacts.DOCS_DIR, previous.path / artefacts.DOCS_DIR if previous else None)
 
-    merges = _merge_report(mapper)
+    merges = _merge_report(mapper, misses.result())
     changes = _changes(previous, digests)
     summary = _summary(partial, sizes, classes, report, reporter, mapper, merges, found, inference, read,
                        stages, changes, build_date, time.perf_counter() - started)
@@ -305,20 +365,26 @@ def _facts(source: Source, path: Path, figures: dict, reporter: Reporter, sizes,
     )
 
 
-def _merge_report(mapper: Mapper) -> dict:
+def _single_definers(mapper: Mapper) -> dict[str, list[str]]:
+    """The model keys that one source alone defines, by source."""
+    resolver = mapper.resolver
+    single: dict[str, list[str]] = defaultdict(list)
+    for key, mask in resolver.seen["model"].items():
+        if mask and not mask & (mask - 1):
+            single[resolver.sources[mask.bit_length() - 1]].append(key)
+    return dict(single)
+
+
+def _merge_report(mapper: Mapper, misses: list[dict]) -> dict:
     resolver = mapper.resolver
     # The notable export is a second snapshot of Epoch's own list: a model in both is not a merge.
     merged = [{"key": key, "sources": {s: sorted(mapper.merge_names[key].get(s, ())) for s in definers}}
               for key in resolver.merged("model")
               if len(definers := [s for s in resolver.definers("model", key) if s != "epoch-notable"]) > 1]
-    single: dict[str, list[str]] = defaultdict(list)
-    for key, mask in resolver.seen["model"].items():
-        if mask and not mask & (mask - 1):
-            single[resolver.sources[mask.bit_length() - 1]].append(key)
     helm = Counter(m.outcome for m in mapper.helm.values())
     ambiguous = [{"helm_id": helm_id, "candidates": m.candidates}
                  for helm_id, m in sorted(mapper.helm.items()) if m.outcome == "ambiguous"]
-    return {"kind": "model", "merged": merged, "near_misses": near_misses(single),
+    return {"kind": "model", "merged": merged, "near_misses": misses,
             "helm": {"matched_by_version": helm["version"], "matched_by_name_and_organisation": helm["name"],
                      "new": helm["new"], "ambiguous": helm["ambiguous"], "ambiguous_entries": ambiguous}}
 

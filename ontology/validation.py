@@ -9,10 +9,14 @@ pySHACL cannot order ``xsd:gYear`` literals, so a year shape gets an
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import logging
 import multiprocessing
 import re
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import pyshacl
@@ -393,7 +397,7 @@ _TYPE_NODE = None
 
 
 def validate_store(path, build_date: dt.date | None = None, ontology: Graph | None = None, jobs: int = 1,
-                   batch: int = BATCH_SUBJECTS, progress=None) -> Report:
+                   batch: int = BATCH_SUBJECTS, progress=None, stop=None, pool=None) -> Report:
     """Validate the default graph of the Oxigraph store at ``path`` (the asserted union), batch by batch.
 
     Every subject's statements are validated together, in one batch of subjects, with
@@ -402,13 +406,13 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
     holds only in part, are dropped: each node is judged in its own batch. The report
     is the same as validating the whole graph at once (tested), while memory holds one
     batch at a time. With ``jobs`` > 1, batches are validated in that many processes,
-    each reading the store itself. ``progress`` hears the number of subjects validated so far.
+    each reading the store itself, or in ``pool`` (from ``worker_pool``, started early
+    by the caller, who also shuts it down). ``progress`` hears the number of subjects
+    validated so far. Once ``stop`` (a threading.Event) is set, no further batch starts
+    and the report is partial.
     """
     import pyoxigraph
 
-    # Each process parses the shapes and the ontology itself: rdflib graphs do not pickle.
-    ontology_text = (ontology if ontology is not None else ontology_graph()).serialize(format="nt")
-    setup = (str(path), build_date, ontology_text)
     findings: list[Finding] = []
     done = 0
 
@@ -423,26 +427,26 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
     # order in which they come does not matter.
     store = pyoxigraph.Store.read_only(str(path))
     batches = _subject_batches(store, batch)
+    if stop is not None:
+        batches = itertools.takewhile(lambda _keys: not stop.is_set(), batches)
     try:
-        if jobs <= 1:
-            _worker_start(*setup)
+        if jobs <= 1 and pool is None:
+            _worker_start(str(path), build_date, _ontology_text(ontology))
             try:
                 for keys in batches:
                     collect(_worker_batch(keys), len(keys))
             finally:
                 _WORKER.clear()  # closes the store: nothing may hold it open once the build writes again
             return Report(sorted(findings, key=_order))
-        from collections import deque
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
-                                 initargs=setup) as pool:
+        with contextlib.ExitStack() as owned:
+            if pool is None:
+                pool = owned.enter_context(worker_pool(path, build_date, ontology, jobs))
             # a few batches in flight per process, never all of them: memory stays one window
+            window = 2 * max(jobs, 1)
             pending: deque = deque()
             for keys in batches:
                 pending.append((len(keys), pool.submit(_worker_batch, keys)))
-                if len(pending) >= 2 * jobs:
+                if len(pending) >= window:
                     size, future = pending.popleft()
                     collect(future.result(), size)
             while pending:
@@ -451,6 +455,37 @@ def validate_store(path, build_date: dt.date | None = None, ontology: Graph | No
         return Report(sorted(findings, key=_order))
     finally:
         del batches, store
+
+
+def worker_pool(path, build_date: dt.date | None, ontology: Graph | None, jobs: int) -> ProcessPoolExecutor:
+    """``jobs`` processes that validate batches of the store at ``path``, started now.
+
+    The store need not exist yet: each process opens it at its first batch. Each parses
+    the shapes and the ontology itself (rdflib graphs do not pickle; ``ontology`` None:
+    the ontology file), so a pool started while the store is still being written is
+    ready when it is done. The blank-node labels of the ontology's copy do not matter:
+    only its types and class hierarchy are read.
+    """
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
+                               initargs=(str(path), build_date, _ontology_text(ontology)))
+    for _ in range(jobs):  # each submission starts one more process, up to ``jobs``
+        pool.submit(int)
+    return pool
+
+
+def _ontology_text(ontology: Graph | None) -> str | None:
+    """The ontology for the gate's processes as N-Triples; None: each parses the ontology file."""
+    return None if ontology is None else ontology.serialize(format="nt")
+
+
+def canonical_ontology() -> list[tuple[Node, Node, Node]]:
+    """The ontology's statements with canonical blank-node labels, the same in every build (rdflib's
+    RGDA1, about 0.3 s at x1, which the build has a gate process do while it reads). A list, as
+    rdflib graphs do not pickle."""
+    from rdflib.compare import to_canonical_graph
+
+    return list(to_canonical_graph(ontology_graph()))
 
 
 def _subject_batches(store, size: int):
@@ -477,18 +512,23 @@ def _key(term) -> tuple[bool, str]:
 _WORKER: dict = {}
 
 
-def _worker_start(path: str, build_date: dt.date | None, ontology_text: str) -> None:
+def _worker_start(path: str, build_date: dt.date | None, ontology_text: str | None) -> None:
     import pyoxigraph
 
     shapes, origin = targeted(shapes_graph(build_date))
     shapes, markers = _marked_targets(shapes)
-    _WORKER.update(store=pyoxigraph.Store.read_only(path), shapes=shapes, origin=origin, markers=markers,
-                   ontology=Graph().parse(data=ontology_text, format="nt"),
+    _WORKER.update(path=path, store=None, shapes=shapes, origin=origin, markers=markers,
+                   ontology=ontology_graph() if ontology_text is None else Graph().parse(data=ontology_text,
+                                                                                         format="nt"),
                    rdf_type=pyoxigraph.NamedNode(str(RDF.type)), default=pyoxigraph.DefaultGraph(),
                    named=pyoxigraph.NamedNode, blank=pyoxigraph.BlankNode)
 
 
 def _worker_batch(keys: list[tuple[bool, str]]) -> list[Finding]:
+    if _WORKER["store"] is None:  # opened at the first batch: the pool may start before the store is written
+        import pyoxigraph
+
+        _WORKER["store"] = pyoxigraph.Store.read_only(_WORKER["path"])
     store, rdf_type, default = _WORKER["store"], _WORKER["rdf_type"], _WORKER["default"]
     graph = Graph()
     graph += _WORKER["ontology"]

@@ -162,6 +162,25 @@ def test_shacl_violation_names_source_row_field_value_and_message(good_store, tm
     assert_untouched(root, generation, digest)
 
 
+def test_a_failure_while_the_gate_validates_stops_it_and_discards_the_build(good_store, tmp_path, monkeypatch):
+    """Reasoning runs beside the SHACL gate: when it fails, the gate stops and nothing of the build stays."""
+    import threading
+
+    from ingest import reasoning
+
+    root, generation, digest = good_store
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("reasoning broke")
+
+    monkeypatch.setattr(reasoning, "materialise", broken)
+    with pytest.raises(RuntimeError, match="reasoning broke"):
+        build(root, inputs_with(epoch_models=small_epoch_csv(tmp_path)), BUILD_DATE)
+    assert not [t for t in threading.enumerate() if t.name == "shacl-gate"]
+    assert sorted(p.name for p in (root / "generations").iterdir()) == [generation.id]
+    assert_untouched(root, generation, digest)
+
+
 # -- record-level problems: the record is rejected, the rest kept ------------------
 
 @pytest.mark.parametrize("value, reason", [
