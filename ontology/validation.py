@@ -554,8 +554,8 @@ def _marked_targets(shapes: Graph) -> tuple[Graph, dict[Node, URIRef]]:
     """The shapes with each ``sh:targetClass C`` replaced by ``sh:targetSubjectsOf`` a marker property of C.
 
     A batch holds the rdf:type statements of the nodes its subjects point to, for
-    sh:class; with class targets those nodes became focus nodes too, and some 45 %
-    of a batch's findings (and much of its time) were about them, only to be dropped.
+    sh:class; with class targets those nodes became focus nodes too, and nearly all of a
+    batch's findings (3,707 of 3,723 in one x1 batch) were about them, only to be dropped.
     The batch marks the instances of C among its own subjects instead (``_mark_focus``);
     no shape reads the markers, as no shape is closed (checked here).
     """
