@@ -2,7 +2,8 @@
 
 With ``--import-mode=importlib`` test modules cannot import this file, so
 everything they share is a fixture: ``token``, ``slow_query``,
-``publish_generation``, ``tiny`` (the tiny store's IRIs), ``shipped_client`` and ``live_servers``.
+``publish_generation``, ``tiny`` (the tiny store's IRIs), ``module_app``, ``shipped_client`` and
+``live_servers``.
 """
 
 from __future__ import annotations
@@ -115,6 +116,23 @@ def make_app(store_root: Path):
 
     def make(**settings):
         app = create_app({"TESTING": True, "STORE": str(store_root), "TIMEOUT_S": 10, **settings})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["bmkg"].close()
+
+
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory):
+    """One app over its own tiny store for a whole module, with extra settings; closed after the module."""
+    apps = []
+
+    def make(**settings):
+        root = tmp_path_factory.mktemp("module-app") / "store"
+        publish(root, tiny_quads())
+        app = create_app({"TESTING": True, "STORE": str(root), "TIMEOUT_S": 10, **settings})
         apps.append(app)
         return app
 

@@ -261,12 +261,8 @@ def malformed_query(draw) -> dict:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(tmp_path_factory, publish_generation, tiny):
-    root = tmp_path_factory.mktemp("fuzz") / "store"
-    publish_generation(root, tiny.quads())
-    app = create_app({"TESTING": True, "STORE": str(root), "TIMEOUT_S": 10})
-    yield app
-    app.extensions["bmkg"].close()
+def fuzz_app(module_app):
+    return module_app()
 
 
 @settings(max_examples=CASES, deadline=None, database=None,

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -19,6 +20,18 @@ def executor(store_root):
     pool = Executor(2, generation=lambda: str(generation.oxigraph))
     yield pool
     pool.close()
+
+
+@contextmanager
+def started_pool(store_root, **options):
+    """A started pool of one worker on the store's current generation, closed on leaving."""
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph), **options)
+    try:
+        pool.start()
+        yield pool
+    finally:
+        pool.close()
 
 
 def job(store_root, query: str, fmt: str = "json") -> dict:
@@ -99,18 +112,13 @@ def test_workers_started_from_a_short_lived_thread_survive_it(executor, store_ro
 
 
 def test_a_full_pool_answers_busy_instead_of_waiting_forever(store_root, slow_query):
-    generation = store.current(store_root)
-    pool = Executor(1, generation=lambda: str(generation.oxigraph))
-    try:
-        pool.start()
+    with started_pool(store_root) as pool:
         blocker = threading.Thread(target=lambda: pytest.raises(QueryTimeout, pool.run, job(store_root, slow_query), 2))
         blocker.start()
         time.sleep(0.3)
         with pytest.raises(PoolBusy):
             pool.run(job(store_root, "ASK {}"), timeout=0.5)
         blocker.join()
-    finally:
-        pool.close()
 
 
 def test_an_unopenable_store_fails_the_start_clearly(tmp_path):
@@ -144,12 +152,8 @@ def wait_for(condition, seconds: float = 10) -> None:
 
 
 def test_a_cheap_job_gets_a_kept_worker_while_slow_jobs_hold_the_others(store_root, slow_query):
-    generation = store.current(store_root)
-    pool = Executor(1, generation=lambda: str(generation.oxigraph), reserved=1, reserved_timeout=10)
     outcome = {}
-    try:
-        pool.start()
-
+    with started_pool(store_root, reserved=1, reserved_timeout=10) as pool:
         def hold():
             try:
                 pool.run(job(store_root, slow_query), timeout=60)
@@ -163,25 +167,18 @@ def test_a_cheap_job_gets_a_kept_worker_while_slow_jobs_hold_the_others(store_ro
         assert pool._admission.busy() == {"general": 1, "reserved": 0}  # given back
         with pytest.raises(PoolBusy):  # a job not marked cheap waits for the general worker
             pool.run(job(store_root, "ASK {}"), timeout=10, deadline=time.monotonic() + 0.2)
-    finally:
-        pool.close()
-        holder.join(10)
+    holder.join(10)
     assert outcome == {"held": True}
 
 
 def test_without_kept_workers_the_cheap_job_waits_like_any_other(store_root, slow_query):
-    generation = store.current(store_root)
-    pool = Executor(1, generation=lambda: str(generation.oxigraph))
-    try:
-        pool.start()
+    with started_pool(store_root) as pool:
         holder = threading.Thread(target=lambda: pytest.raises(WorkerFailed, pool.run, job(store_root, slow_query), 60))
         holder.start()
         wait_for(lambda: pool._admission.busy()["general"] == 1)
         with pytest.raises(PoolBusy):
             pool.run(job(store_root, "ASK {}"), timeout=10, deadline=time.monotonic() + 0.2, cheap=True)
-    finally:
-        pool.close()
-        holder.join(10)
+    holder.join(10)
 
 
 def test_a_cheap_job_takes_a_general_worker_first(executor, store_root):
@@ -199,10 +196,7 @@ def test_a_cheap_job_takes_a_general_worker_first(executor, store_root):
 
 @pytest.mark.slow
 def test_a_query_on_a_kept_worker_stops_at_the_lane_limit(store_root, slow_query):
-    generation = store.current(store_root)
-    pool = Executor(1, generation=lambda: str(generation.oxigraph), reserved=1, reserved_timeout=0.5)
-    try:
-        pool.start()
+    with started_pool(store_root, reserved=1, reserved_timeout=0.5) as pool:
         holder = threading.Thread(target=lambda: pytest.raises(WorkerFailed, pool.run, job(store_root, slow_query), 60))
         holder.start()
         wait_for(lambda: pool._admission.busy()["general"] == 1)
@@ -210,17 +204,12 @@ def test_a_query_on_a_kept_worker_stops_at_the_lane_limit(store_root, slow_query
         with pytest.raises(QueryTimeout, match="kept for cheap queries"):
             pool.run(job(store_root, slow_query), timeout=30, cheap=True)  # looked cheap, was not
         assert time.monotonic() - started < 5
-    finally:
-        pool.close()
-        holder.join(10)
+    holder.join(10)
 
 
 @pytest.mark.slow
 def test_the_wait_for_a_worker_counts_against_the_deadline(store_root, slow_query):
-    generation = store.current(store_root)
-    pool = Executor(1, generation=lambda: str(generation.oxigraph))
-    try:
-        pool.start()
+    with started_pool(store_root) as pool:
         # The first job holds the only worker for 1 s; the second arrives with 2.5 s to live, waits about 1 s,
         # and gets what is left (about 1.5 s), not a fresh 30 s.
         first = threading.Thread(target=lambda: pytest.raises(QueryTimeout, pool.run, job(store_root, slow_query), 1))
@@ -233,8 +222,6 @@ def test_the_wait_for_a_worker_counts_against_the_deadline(store_root, slow_quer
         assert 2.0 < elapsed < 4.0, elapsed
         assert caught.value.waited > 0.3
         first.join()
-    finally:
-        pool.close()
 
 
 def test_a_deadline_spent_waiting_is_busy_not_a_killed_worker(executor, store_root):
@@ -265,12 +252,7 @@ def test_replacing_a_worker_after_shutdown_is_quiet(store_root, caplog):
 
 
 def test_a_launch_on_a_spawner_that_was_shut_down_is_a_worker_failure(store_root):
-    generation = store.current(store_root)
-    pool = Executor(1, generation=lambda: str(generation.oxigraph))
-    try:
-        pool.start()
+    with started_pool(store_root) as pool:
         pool._spawner.shutdown()  # what close() does, seen from a thread that already passed its checks
         with pytest.raises(WorkerFailed, match="shut down"):
             pool._launch()
-    finally:
-        pool.close()

@@ -13,16 +13,10 @@ schemathesis = pytest.importorskip("schemathesis")
 from schemathesis import openapi  # noqa: E402
 from schemathesis.specs.openapi import checks as openapi_checks  # noqa: E402
 
-from server.app import create_app  # noqa: E402
-
 
 @pytest.fixture(scope="module")
-def wsgi_app(tmp_path_factory, publish_generation, tiny):
-    root = tmp_path_factory.mktemp("openapi") / "store"
-    publish_generation(root, tiny.quads())
-    app = create_app({"TESTING": False, "STORE": str(root), "TIMEOUT_S": 10})
-    yield app
-    app.extensions["bmkg"].close()
+def wsgi_app(module_app):
+    return module_app(TESTING=False)
 
 
 @pytest.fixture(scope="module")
