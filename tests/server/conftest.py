@@ -109,16 +109,23 @@ def store_root(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def make_app(store_root: Path):
-    """Build apps over the tiny store with extra settings; their workers stop after the test."""
+def _app_maker(store_for):
+    """A function that builds apps with extra settings over the store ``store_for()`` gives, and the
+    list of the apps it built, to close."""
     apps = []
 
     def make(**settings):
-        app = create_app({"TESTING": True, "STORE": str(store_root), "TIMEOUT_S": 10, **settings})
+        app = create_app({"TESTING": True, "STORE": str(store_for()), "TIMEOUT_S": 10, **settings})
         apps.append(app)
         return app
 
+    return make, apps
+
+
+@pytest.fixture
+def make_app(store_root: Path):
+    """Build apps over the tiny store with extra settings; their workers stop after the test."""
+    make, apps = _app_maker(lambda: store_root)
     yield make
     for app in apps:
         app.extensions["bmkg"].close()
@@ -126,16 +133,13 @@ def make_app(store_root: Path):
 
 @pytest.fixture(scope="module")
 def module_app(tmp_path_factory):
-    """One app over its own tiny store for a whole module, with extra settings; closed after the module."""
-    apps = []
-
-    def make(**settings):
+    """Build apps, each over a tiny store of its own, for a whole module; closed after the module."""
+    def fresh_store() -> Path:
         root = tmp_path_factory.mktemp("module-app") / "store"
         publish(root, tiny_quads())
-        app = create_app({"TESTING": True, "STORE": str(root), "TIMEOUT_S": 10, **settings})
-        apps.append(app)
-        return app
+        return root
 
+    make, apps = _app_maker(fresh_store)
     yield make
     for app in apps:
         app.extensions["bmkg"].close()
