@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from benchmarks import engines, load, machine, procs, report, scale, workload
+from benchmarks import attack, engines, load, machine, procs, report, scale, workload
 from ontology import store as stores
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +51,8 @@ def parser() -> argparse.ArgumentParser:
                    help="sizes served over HTTP and loaded (default 1,10; 'none' for none)")
     p.add_argument("--connections", type=_sizes, default=[16, 64], help="load concurrency (default 16,64)")
     p.add_argument("--load-duration", type=float, default=10.0, help="seconds per load run (default 10)")
+    p.add_argument("--attack-duration", type=float, default=20.0,
+                   help="seconds of the x1 attack scenario (benchmarks/attack.py; default 20, 0: none)")
     p.add_argument("--per-query-duration", type=float, default=2.0,
                    help="seconds of load per library query at the first concurrency, x1 only (default 2; 0 skips)")
     p.add_argument("--load-timeout", type=float, default=10.0, help="a request slower than this counts as failed")
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         options.min_runs = min(options.min_runs, 3)
         options.load_duration = min(options.load_duration, 3.0)
         options.per_query_duration = min(options.per_query_duration, 1.0)
+        options.attack_duration = min(options.attack_duration, 3.0)
     unknown = sorted(set(options.engines) - set(ENGINES))
     if unknown:
         parser().error(f"unknown engines {', '.join(unknown)}; known: {', '.join(ENGINES)}")
@@ -134,6 +137,8 @@ def run(options, argv: list[str]) -> dict:
             for size in options.http_sizes:
                 if size in stores_by_size:
                     _served(options, results, size, stores_by_size[size], work)
+            if options.attack_duration > 0 and 1 in stores_by_size:
+                _attacked(options, results, stores_by_size[1], work)
     finally:
         results["machine"]["load_average_end"] = machine.load_average()
         results["duration_s"] = round(time.perf_counter() - started, 1)
@@ -350,6 +355,16 @@ def _served(options, results: dict, size: int, root: Path, work: Path) -> None:
             peer["memory_mb_after"] = round(endpoint.server.memory_mb(), 1)
         finally:
             endpoint.server.stop()
+
+
+def _attacked(options, results: dict, root: Path, work: Path) -> None:
+    """The attack scenario of issue 21 on x1: pathological queries beside cheap lookups (benchmarks/attack.py)."""
+    log(f"x1: attack scenario for {options.attack_duration:g} s")
+    endpoint = attack.start(root, work / "logs")
+    try:
+        results["attack"] = attack.run(endpoint, duration_s=options.attack_duration)
+    finally:
+        endpoint.server.stop()
 
 
 def _point_http(endpoint, lookups, options) -> dict:

@@ -1,4 +1,4 @@
-"""A tiny run of the benchmark harness: x1, two queries, 2-second loads at 2 connections.
+"""A tiny run of the benchmark harness: x1, two queries, 2-second loads at 2 connections, a 3-second attack.
 
 It checks that one command writes the JSON results and the Markdown report with
 every section and positive figures; the full run is a benchmark, not a test.
@@ -58,10 +58,14 @@ def test_tiny_run_writes_results_and_report(tmp_path):
         per_query = results["per_query_load"]["1"]["bmkg"]["queries"]
         assert set(per_query) == set(QUERIES) and all(r["ok_rps"] > 0 for r in per_query.values())
     assert any(t["target"].startswith("x1 full build") for t in results["targets"])
+    attacked = results["attack"]
+    assert attacked["attackers"]["requests"] > 0 and attacked["cheap"]["requests"] > 0
+    assert attacked["checks"]["server_errors"] == 0
+    assert sum(t["target"].startswith("x1 under attack") for t in results["targets"]) == 3
 
     text = report.read_text(encoding="utf-8")
     assert text.startswith("# Benchmarks\n\nHand-written notes stay.")
     for heading in ("## Machine", "## Targets (issues 9, 17, 20 and 21)", "## Build", "### SHACL and reasoning",
-                    "## Queries in-process", "## Queries over HTTP", "## Load"):
+                    "## Queries in-process", "## Queries over HTTP", "## Under attack (x1)", "## Load"):
         assert heading in text
     assert "Load average" in text and "| x1 |" in text and "oxigraph" in text
