@@ -118,11 +118,13 @@ class Mapper:
         self.resolver = Resolver()
         for source in SOURCE_ORDER:
             self.resolver.source_index(source)
+        self._notable_bit = 1 << self.resolver.source_index("epoch-notable")
         self.tables = Tables()
         self._graphs: dict[str, NamedNode] = {}
         self._described: set[tuple[str, str]] = set()  # (source, IRI) of shared entities written once
         # cross-record facts learnt in pass 1
         self.model_orgs: dict[str, frozenset[str]] = {}  # model key -> developer org keys (Epoch, hub, BMList)
+        self._org_sets: dict[frozenset[str], frozenset[str]] = {}  # one copy of each set of developers
         self.versions: dict[str, str] = {}  # version key -> model key (Epoch's Benchmarking Hub)
         self.hub_models: set[str] = set()  # models only the hub names
         self.hub_first_release: dict[str, dt.date] = {}  # hub model key -> its earliest version's release
@@ -137,6 +139,16 @@ class Mapper:
         self.corrections: dict[tuple[str, str], list[dict]] = defaultdict(list)
         self.merge_names: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.counts: dict[str, int] = defaultdict(int)
+
+    def release(self) -> None:
+        """Drop the per-entity tables once every record is mapped and the merge report made; the
+        counts stay."""
+        self.resolver = Resolver()
+        self._described, self._results_seen = set(), {}
+        self.model_orgs, self._org_sets, self.versions, self.helm_versions = {}, {}, {}, {}
+        self.merge_names.clear()
+        self.helm_model_values.clear()
+        self.helm_names_index = {}
 
     # -- helpers ---------------------------------------------------------------
 
@@ -323,6 +335,13 @@ class Mapper:
         if handler is not None:
             handler(record)
 
+    def _add_developers(self, key: str, orgs: frozenset[str]) -> None:
+        """Add ``orgs`` to the developers of model ``key``. Models share a few thousand sets of developers,
+        so each set is kept once (a set of its own took 200 bytes or more a model)."""
+        combined = self.model_orgs.get(key, frozenset()) | orgs
+        if combined:
+            self.model_orgs[key] = self._org_sets.setdefault(combined, combined)
+
     def _define_all(self, kind: str, names, source: str) -> frozenset[str]:
         """Note that ``source`` names these shared entities (organisations, datasets, ...)."""
         return frozenset(self.resolver.define(kind, n, source) for n in names if normalise_key(n))
@@ -331,7 +350,7 @@ class Mapper:
         src = record.source
         key = self.resolver.define("model", record.get("name"), src)
         orgs = self._define_all("org", record.get("organizations", []), src)
-        self.model_orgs[key] = self.model_orgs.get(key, frozenset()) | orgs
+        self._add_developers(key, orgs)
         self._define_all("org", record.get("cloud_vendors", []), src)
         self._define_all("dataset", record.get("training_datasets", []), src)
         self._define_all("task", record.get("tasks", []), src)
@@ -388,7 +407,7 @@ class Mapper:
             self.resolver.define("publication", f"arxiv-{paper}", record.source)
         for name, _count in self._bmlist_sizes(record):
             key = self.resolver.define("model", name, record.source)
-            self.model_orgs[key] = self.model_orgs.get(key, frozenset()) | orgs
+            self._add_developers(key, orgs)
         if self._is_family(record):
             family = self.resolver.define("family", record.get("name"), record.source)
             self.family_members[family] = [self.resolver.key("model", n, record.source)
@@ -889,7 +908,9 @@ class Mapper:
             self.emit(src, model, pairs)
 
     def _merge_name(self, key: str, source: str, name: str) -> None:
-        mask = self.resolver.seen["model"].get(key, 0)
+        if source == "epoch-notable":  # a second snapshot of Epoch's list: never a party to a merge
+            return
+        mask = self.resolver.seen["model"].get(key, 0) & ~self._notable_bit
         if mask & (mask - 1):  # several sources define it: the merge report lists their names
             self.merge_names[key][source].add(name)
 

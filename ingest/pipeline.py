@@ -11,6 +11,7 @@ passed; any failure discards it and leaves the served generation as it was.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 import json
@@ -36,7 +37,7 @@ from ingest.identity import near_misses
 from ingest.mapping import MAPPING_VERSION, SOURCE_ORDER, Mapper, _from_rdflib
 from ingest.records import IngestError, Record, Rejection, SourceError
 from ingest.reports import Reporter
-from ingest.writer import StoreWriter
+from ingest.writer import EntityDigests, StoreWriter
 from ontology import BM, ID_BASE, graph_iri, store, validation
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,8 @@ def _build_with(root, inputs, build_date, stages, tick, partial, previous, repor
         gate.cancel()
         raise
     report = gate.result()
+    near = misses.result()
+    pool.shutdown()  # its processes hold a store's worth of caches each; nothing more runs there
     if report.violations:
         raise BuildFailed("SHACL validation", _locate(report.violations, sources, inputs, build_date, mapper))
     if inference.conflicts:
@@ -258,23 +261,28 @@ def _build_with(root, inputs, build_date, stages, tick, partial, previous, repor
         _write_graph(writer, provenance.METADATA_GRAPH, metadata)
         writer.flush()
         sizes[str(provenance.METADATA_GRAPH)] = len(metadata)
-        digests = writer.digests.hexdigests()
+        digests = writer.digests
         classes = _classes(oxigraph)
         oxigraph.flush()
         oxigraph.optimize()
         oxigraph = writer = None
         _closed()
+        changes = _changes(previous, digests)
+        digests.write_json(partial.path / ENTITIES_FILE)
+        merges = _merge_report(mapper, near)
+        # The per-entity tables are done with: freed before the dumps fork their processes.
+        mapper.release()
+        digests = None
+        _closed()
+        _trim_heap()
 
     with stages("artefacts"):
         dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR, jobs=jobs)
         artefacts.write_docs(partial.path / artefacts.DOCS_DIR, previous.path / artefacts.DOCS_DIR if previous else None)
 
-    merges = _merge_report(mapper, misses.result())
-    changes = _changes(previous, digests)
     summary = _summary(partial, sizes, classes, report, reporter, mapper, merges, found, inference, read,
                        stages, changes, build_date, time.perf_counter() - started)
     summary["dumps"] = dumps
-    _write_json(partial.path / ENTITIES_FILE, digests)
     reporter.close()
     reporter.write_json("rejections", partial.path / REJECTIONS_FILE)
     reporter.write_json("notes", partial.path / NOTES_FILE)
@@ -310,6 +318,15 @@ def _closed() -> None:
     """Collect unreachable cycles so that a dropped store really closes: pyoxigraph has no close(),
     and a finished frame kept by a cycle would hold the writer open under a read-only reader."""
     gc.collect()
+
+
+def _trim_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc keeps them for reuse), so that the
+    process does not carry reasoning's and the per-entity tables' high-water mark into the dumps."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
 
 
 def _write_graph(writer: StoreWriter, iri, graph: Graph) -> None:
@@ -389,16 +406,13 @@ def _merge_report(mapper: Mapper, misses: list[dict]) -> dict:
                      "new": helm["new"], "ambiguous": helm["ambiguous"], "ambiguous_entries": ambiguous}}
 
 
-def _changes(previous: store.Generation | None, entities: dict[str, str]) -> dict:
+def _changes(previous: store.Generation | None, entities: EntityDigests) -> dict:
     if previous is None:
         return {"previous": None, "added": len(entities), "removed": 0, "changed": 0}
-    try:
-        before = json.loads((previous.path / ENTITIES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    found = entities.changes(previous.path / ENTITIES_FILE)
+    if found is None:
         return {"previous": previous.id, "added": None, "removed": None, "changed": None}
-    added = sorted(set(entities) - set(before))
-    removed = sorted(set(before) - set(entities))
-    changed = sorted(k for k in set(entities) & set(before) if entities[k] != before[k])
+    added, removed, changed = found
     return {"previous": previous.id, "added": len(added), "removed": len(removed), "changed": len(changed),
             "examples": {"added": added[:10], "removed": removed[:10], "changed": changed[:10]}}
 

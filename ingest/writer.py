@@ -11,7 +11,10 @@ one batch, so the mapping's memory does not grow with the data.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
 
 import pyoxigraph
 
@@ -83,7 +86,70 @@ class EntityDigests:
                                                                     "big")) % self._MODULUS
 
     def hexdigests(self) -> dict[str, str]:
-        return {ID_BASE + key: f"{total:016x}" for key, total in sorted(self._sums.items())}
+        return dict(self.items())
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        """(entity IRI, hex digest) in IRI order, made one at a time: at scale a dict of them all
+        took more memory than the sums."""
+        sums = self._sums
+        for key in sorted(sums):
+            yield ID_BASE + key, f"{sums[key]:016x}"
+
+    def write_json(self, path: Path) -> None:
+        """The digests as one JSON object, an entity a line, written as they are made.
+
+        >>> import json, tempfile
+        >>> d = EntityDigests(); d.add("urn:g", NamedNode(ID_BASE + "org/a"), "urn:p", "x")
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     d.write_json(Path(folder, "e.json")); json.loads(Path(folder, "e.json").read_text()) == d.hexdigests()
+        True
+        """
+        with path.open("w", encoding="utf-8") as out:
+            out.write("{")
+            separator = "\n"
+            for iri, digest in self.items():
+                out.write(f"{separator}  {json.dumps(iri, ensure_ascii=False)}: \"{digest}\"")
+                separator = ",\n"
+            out.write("\n}\n" if separator != "\n" else "}\n")
+
+    def changes(self, previous: Path) -> tuple[list[str], list[str], list[str]] | None:
+        """The entity IRIs added, removed and changed since the digests in ``previous`` (a file of
+        ``write_json``), found by walking both in IRI order; None if that file cannot be read."""
+        try:
+            before = iter(_read_digests(previous))
+            added, removed, changed = [], [], []
+            old = next(before, None)
+            for iri, digest in self.items():
+                while old is not None and old[0] < iri:
+                    removed.append(old[0])
+                    old = next(before, None)
+                if old is not None and old[0] == iri:
+                    if old[1] != digest:
+                        changed.append(iri)
+                    old = next(before, None)
+                else:
+                    added.append(iri)
+            while old is not None:
+                removed.append(old[0])
+                old = next(before, None)
+        except (OSError, ValueError):
+            return None
+        return added, removed, changed
 
     def __len__(self) -> int:
         return len(self._sums)
+
+
+def _read_digests(path: Path) -> Iterator[tuple[str, str]]:
+    """The (IRI, digest) pairs of a digests file, in IRI order. A file of ``write_json`` is read a
+    line at a time; any other JSON object (an older build's) is read whole and sorted."""
+    with path.open(encoding="utf-8") as lines:
+        first = lines.readline().strip()
+        if first == "{":
+            for line in lines:
+                line = line.strip().rstrip(",")
+                if line == "}":
+                    return
+                yield next(iter(json.loads("{" + line + "}").items()))
+            raise ValueError(f"{path}: the digests end without a closing brace")
+    yield from sorted(json.loads(path.read_text(encoding="utf-8")).items())

@@ -491,8 +491,15 @@ def canonical_ontology() -> list[tuple[Node, Node, Node]]:
 def _subject_batches(store, size: int):
     """Every subject of the store's default graph, as lists of ``size`` picklable keys."""
     keys: list[tuple[bool, str]] = []
-    for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
-        keys.append(_key(row["s"]))
+    previous = None
+    # REDUCED drops repeats next to each other, and the store's index gives a subject's statements
+    # together, so no set of every subject is held (DISTINCT kept one: ~80 bytes a subject).
+    for row in store.query("SELECT REDUCED ?s WHERE { ?s ?p ?o }"):
+        key = _key(row["s"])
+        if key == previous:
+            continue
+        previous = key
+        keys.append(key)
         if len(keys) >= size:
             yield keys
             keys = []

@@ -1,6 +1,8 @@
 """The streaming build's pieces keep results: the store writer's union default graph, entity
 digests taken while writing, and reasoning inside the store."""
 
+import json
+
 import pyoxigraph
 from rdflib.compare import to_canonical_graph
 
@@ -58,6 +60,32 @@ def test_entity_digests_ignore_order_and_change_with_a_value_or_a_graph():
     changed_value = statements[:1] + [(B, MODEL, bm("parameterCount"), Literal("11"))]
     moved = statements[:1] + [(A, MODEL, bm("parameterCount"), Literal("10"))]
     assert digests(changed_value) != first and digests(moved) != first
+
+
+def digest_writer(subjects) -> StoreWriter:
+    writer = StoreWriter(pyoxigraph.Store())
+    for subject, value in subjects:
+        writer.add(A, NamedNode(ID_BASE + subject), LABEL, Literal(value))
+    return writer
+
+
+def test_entity_digests_are_written_a_line_each_and_compared_with_a_previous_build_in_order(tmp_path):
+    before = digest_writer([("org/a", "A"), ("org/b", "B"), ("org/c", "C"), ("org/e", "E")]).digests
+    before.write_json(tmp_path / "entities.json")
+    assert json.loads((tmp_path / "entities.json").read_text()) == before.hexdigests()
+    assert len((tmp_path / "entities.json").read_text().splitlines()) == 4 + 2
+    now = digest_writer([("org/b", "B"), ("org/c", "C changed"), ("org/d", "D"), ("org/f", "F")]).digests
+    iri = (ID_BASE + "org/{}").format
+    expected = ([iri("d"), iri("f")], [iri("a"), iri("e")], [iri("c")])
+    assert now.changes(tmp_path / "entities.json") == expected
+    # a previous build's file as json.dumps wrote it (one line), and one with no entity
+    (tmp_path / "compact.json").write_text(json.dumps(before.hexdigests()))
+    assert now.changes(tmp_path / "compact.json") == expected
+    digest_writer([]).digests.write_json(tmp_path / "empty.json")
+    assert json.loads((tmp_path / "empty.json").read_text()) == {}
+    assert now.changes(tmp_path / "empty.json") == ([iri("b"), iri("c"), iri("d"), iri("f")], [], [])
+    (tmp_path / "cut.json").write_text((tmp_path / "entities.json").read_text()[:-3])
+    assert now.changes(tmp_path / "cut.json") is None and now.changes(tmp_path / "missing.json") is None
 
 
 def test_reasoning_in_the_store_derives_types_inverses_and_the_big_model_class_once():
