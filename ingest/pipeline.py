@@ -230,8 +230,12 @@ def _build_with(root, inputs, build_date, stages, tick, partial, previous, repor
         writer.flush()
         found = conflicts.find(oxigraph, conflicts.compared_properties(ontology))
         conflicts.write(writer, oxigraph, found)
+        _write_json(partial.path / CONFLICTS_FILE, [c.as_dict() for c in found])
+        conflict_counts = {"conflicts": len(found), "conflicts_within_rounding": sum(c.within_rounding for c in found)}
+        found = None  # a conflict per replicated entity at scale: not carried through reasoning
         writer.flush()
         oxigraph.flush()
+        _trim_heap()  # the grouping queries' memory, freed but kept by the C heap
         # The gate reads a checkpoint (hard links to the store's files) that nothing writes: a read-only
         # handle beside the writing one may find files that the writer's compaction has just removed.
         oxigraph.backup(str(partial.path / GATE_CHECKPOINT))
@@ -280,14 +284,13 @@ def _build_with(root, inputs, build_date, stages, tick, partial, previous, repor
         dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR, jobs=jobs)
         artefacts.write_docs(partial.path / artefacts.DOCS_DIR, previous.path / artefacts.DOCS_DIR if previous else None)
 
-    summary = _summary(partial, sizes, classes, report, reporter, mapper, merges, found, inference, read,
+    summary = _summary(partial, sizes, classes, report, reporter, mapper, merges, conflict_counts, inference, read,
                        stages, changes, build_date, time.perf_counter() - started)
     summary["dumps"] = dumps
     reporter.close()
     reporter.write_json("rejections", partial.path / REJECTIONS_FILE)
     reporter.write_json("notes", partial.path / NOTES_FILE)
     _write_json(partial.path / MERGE_FILE, merges)
-    _write_json(partial.path / CONFLICTS_FILE, [c.as_dict() for c in found])
     _write_json(partial.summary_path, summary)
     generation = store.publish(root, partial)
     return BuildResult(generation, summary, list(reporter.rejections))
@@ -417,7 +420,7 @@ def _changes(previous: store.Generation | None, entities: EntityDigests) -> dict
             "examples": {"added": added[:10], "removed": removed[:10], "changed": changed[:10]}}
 
 
-def _summary(partial, sizes, classes, report, reporter, mapper, merges, found, inference, read, stages,
+def _summary(partial, sizes, classes, report, reporter, mapper, merges, conflict_counts, inference, read, stages,
              changes, build_date, seconds):
     return {
         "generation": partial.id,
@@ -438,8 +441,7 @@ def _summary(partial, sizes, classes, report, reporter, mapper, merges, found, i
         "merged_models": len(merges["merged"]),
         "helm_matching": {k: v for k, v in merges["helm"].items() if k != "ambiguous_entries"},
         "evaluation_results": mapper.counts["results"],
-        "conflicts": len(found),
-        "conflicts_within_rounding": sum(c.within_rounding for c in found),
+        **conflict_counts,
         "inferred_triples": inference.triples,
         "reasoning_rounds": inference.rounds,
         "models_with_derived_topic": inference.models_with_derived_topic,
