@@ -415,9 +415,7 @@ def _changes(previous: store.Generation | None, entities: EntityDigests) -> dict
     found = entities.changes(previous.path / ENTITIES_FILE)
     if found is None:
         return {"previous": previous.id, "added": None, "removed": None, "changed": None}
-    added, removed, changed = found
-    return {"previous": previous.id, "added": len(added), "removed": len(removed), "changed": len(changed),
-            "examples": {"added": added[:10], "removed": removed[:10], "changed": changed[:10]}}
+    return {"previous": previous.id, **found}
 
 
 def _summary(partial, sizes, classes, report, reporter, mapper, merges, conflict_counts, inference, read, stages,

@@ -112,29 +112,38 @@ class EntityDigests:
                 separator = ",\n"
             out.write("\n}\n" if separator != "\n" else "}\n")
 
-    def changes(self, previous: Path) -> tuple[list[str], list[str], list[str]] | None:
-        """The entity IRIs added, removed and changed since the digests in ``previous`` (a file of
-        ``write_json``), found by walking both in IRI order; None if that file cannot be read."""
+    def changes(self, previous: Path, examples: int = 10) -> dict | None:
+        """How many entities were added, removed and changed since the digests in ``previous`` (a file
+        of ``write_json``), with the first ``examples`` IRIs of each, found by walking both in IRI order;
+        None if that file cannot be read."""
+        found = {"added": [0, []], "removed": [0, []], "changed": [0, []]}
+
+        def count(kind: str, iri: str) -> None:
+            tally = found[kind]
+            tally[0] += 1
+            if len(tally[1]) < examples:
+                tally[1].append(iri)
+
         try:
             before = iter(_read_digests(previous))
-            added, removed, changed = [], [], []
             old = next(before, None)
             for iri, digest in self.items():
                 while old is not None and old[0] < iri:
-                    removed.append(old[0])
+                    count("removed", old[0])
                     old = next(before, None)
                 if old is not None and old[0] == iri:
                     if old[1] != digest:
-                        changed.append(iri)
+                        count("changed", iri)
                     old = next(before, None)
                 else:
-                    added.append(iri)
+                    count("added", iri)
             while old is not None:
-                removed.append(old[0])
+                count("removed", old[0])
                 old = next(before, None)
         except (OSError, ValueError):
             return None
-        return added, removed, changed
+        return {**{kind: n for kind, (n, _) in found.items()},
+                "examples": {kind: iris for kind, (_, iris) in found.items()}}
 
     def __len__(self) -> int:
         return len(self._sums)
@@ -148,6 +157,8 @@ def _read_digests(path: Path) -> Iterator[tuple[str, str]]:
         if first == "{":
             for line in lines:
                 line = line.strip().rstrip(",")
+                if not line:
+                    continue
                 if line == "}":
                     return
                 yield next(iter(json.loads("{" + line + "}").items()))

@@ -76,14 +76,18 @@ def test_entity_digests_are_written_a_line_each_and_compared_with_a_previous_bui
     assert len((tmp_path / "entities.json").read_text().splitlines()) == 4 + 2
     now = digest_writer([("org/b", "B"), ("org/c", "C changed"), ("org/d", "D"), ("org/f", "F")]).digests
     iri = (ID_BASE + "org/{}").format
-    expected = ([iri("d"), iri("f")], [iri("a"), iri("e")], [iri("c")])
+    expected = {"added": 2, "removed": 2, "changed": 1,
+                "examples": {"added": [iri("d"), iri("f")], "removed": [iri("a"), iri("e")], "changed": [iri("c")]}}
     assert now.changes(tmp_path / "entities.json") == expected
+    assert now.changes(tmp_path / "entities.json", examples=1)["examples"]["added"] == [iri("d")]
     # a previous build's file as json.dumps wrote it (one line), and one with no entity
     (tmp_path / "compact.json").write_text(json.dumps(before.hexdigests()))
     assert now.changes(tmp_path / "compact.json") == expected
     digest_writer([]).digests.write_json(tmp_path / "empty.json")
     assert json.loads((tmp_path / "empty.json").read_text()) == {}
-    assert now.changes(tmp_path / "empty.json") == ([iri("b"), iri("c"), iri("d"), iri("f")], [], [])
+    assert now.changes(tmp_path / "empty.json") == {
+        "added": 4, "removed": 0, "changed": 0,
+        "examples": {"added": [iri("b"), iri("c"), iri("d"), iri("f")], "removed": [], "changed": []}}
     (tmp_path / "cut.json").write_text((tmp_path / "entities.json").read_text()[:-3])
     assert now.changes(tmp_path / "cut.json") is None and now.changes(tmp_path / "missing.json") is None
 
