@@ -140,16 +140,6 @@ class Mapper:
         self.merge_names: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.counts: dict[str, int] = defaultdict(int)
 
-    def release(self) -> None:
-        """Drop the per-entity tables once every record is mapped and the merge report made; the
-        counts stay."""
-        self.resolver = Resolver()
-        self._described, self._results_seen = set(), {}
-        self.model_orgs, self._org_sets, self.versions, self.helm_versions = {}, {}, {}, {}
-        self.merge_names.clear()
-        self.helm_model_values.clear()
-        self.helm_names_index = {}
-
     # -- helpers ---------------------------------------------------------------
 
     def graph(self, source: str) -> NamedNode:

@@ -274,9 +274,9 @@ def _build_with(root, inputs, build_date, stages, tick, partial, previous, repor
         changes = _changes(previous, digests)
         digests.write_json(partial.path / ENTITIES_FILE)
         merges = _merge_report(mapper, near)
-        # The per-entity tables are done with: freed before the dumps fork their processes.
-        mapper.release()
-        digests = None
+        evaluation_results = mapper.counts["results"]
+        # The mapper's per-entity tables are done with: freed before the dumps fork their processes.
+        mapper = digests = None
         _closed()
         _trim_heap()
 
@@ -284,8 +284,8 @@ def _build_with(root, inputs, build_date, stages, tick, partial, previous, repor
         dumps = artefacts.write_dumps(partial.oxigraph, partial.path / artefacts.DUMPS_DIR, jobs=jobs)
         artefacts.write_docs(partial.path / artefacts.DOCS_DIR, previous.path / artefacts.DOCS_DIR if previous else None)
 
-    summary = _summary(partial, sizes, classes, report, reporter, mapper, merges, conflict_counts, inference, read,
-                       stages, changes, build_date, time.perf_counter() - started)
+    summary = _summary(partial, sizes, classes, report, reporter, evaluation_results, merges, conflict_counts,
+                       inference, read, stages, changes, build_date, time.perf_counter() - started)
     summary["dumps"] = dumps
     reporter.close()
     reporter.write_json("rejections", partial.path / REJECTIONS_FILE)
@@ -418,8 +418,8 @@ def _changes(previous: store.Generation | None, entities: EntityDigests) -> dict
     return {"previous": previous.id, **found}
 
 
-def _summary(partial, sizes, classes, report, reporter, mapper, merges, conflict_counts, inference, read, stages,
-             changes, build_date, seconds):
+def _summary(partial, sizes, classes, report, reporter, evaluation_results, merges, conflict_counts, inference,
+             read, stages, changes, build_date, seconds):
     return {
         "generation": partial.id,
         "build_date": build_date.isoformat(),
@@ -438,7 +438,7 @@ def _summary(partial, sizes, classes, report, reporter, mapper, merges, conflict
         "notes": reporter.counts["notes"],
         "merged_models": len(merges["merged"]),
         "helm_matching": {k: v for k, v in merges["helm"].items() if k != "ambiguous_entries"},
-        "evaluation_results": mapper.counts["results"],
+        "evaluation_results": evaluation_results,
         **conflict_counts,
         "inferred_triples": inference.triples,
         "reasoning_rounds": inference.rounds,
