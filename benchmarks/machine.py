@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-LIBRARIES = ("pyoxigraph", "oxigraph", "rdflib", "pyshacl", "reasonable", "flask", "gunicorn", "pyyaml", "owlready2")
+LIBRARIES = ("pyoxigraph", "oxigraph", "rdflib", "pyshacl", "reasonable", "flask", "granian", "pyyaml", "owlready2")
 ROOT = Path(__file__).resolve().parent.parent
 
 

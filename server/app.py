@@ -23,14 +23,9 @@ from server import api, charts, dumps, linkeddata, openapi, pages, web
 from server.negotiation import NotAcceptable
 from server.policy import Refused
 from server.responses import HTTPProblem
-from server.runtime import get_runtime, init_app
+from server.fastlane import FastLane
+from server.runtime import PREFIXES, get_runtime, init_app
 
-READ_METHODS = "GET, HEAD, POST, OPTIONS"
-WRITE_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"  # with ENABLE_UPDATES: /store takes PUT and DELETE
-READ_HEADERS = "Accept, Content-Type"
-WRITE_HEADERS = "Accept, Content-Type, Authorization"  # the bearer token of a write
-EXPOSED_HEADERS = ("ETag, Last-Modified, X-SPARQL-MaxRows, X-SPARQL-Truncated, X-BMKG-Generation, X-BMKG-Hint,"
-                   " Retry-After, WWW-Authenticate, Location")
 
 
 def create_app(test_config: Mapping | None = None, *, overrides: Mapping | None = None) -> Flask:
@@ -44,7 +39,9 @@ def create_app(test_config: Mapping | None = None, *, overrides: Mapping | None 
         app.config.from_mapping(test_config)
     settings = config.parse(app.config)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
-    init_app(app, settings)
+    runtime = init_app(app, settings)
+    # Point lookups are answered in front of Flask; every other request reaches it (server/fastlane.py).
+    app.wsgi_app = FastLane(runtime, app.wsgi_app, PREFIXES)
 
     app.register_blueprint(protocol.bp)
     app.register_blueprint(description.bp)
@@ -101,32 +98,13 @@ def _http_exception(error: HTTPException) -> Response:
 
 
 def _cors(response: Response) -> Response:
-    """CORS headers on every response, errors included, so a page on another origin can read why.
-
-    With ENABLE_UPDATES the preflight also allows the ``Authorization`` header
-    and the write methods, so a browser app can send the bearer token. Never
-    ``Access-Control-Allow-Credentials``: the token is a header the app sets, not
-    a cookie the browser adds, so ``*`` stays safe.
-    """
-    settings = get_runtime().settings
-    origins = settings.cors_origins
-    if not origins:
-        return response
-    origin = request.headers.get("Origin")
-    if "*" in origins:
-        allowed = "*"
-    elif origin in origins:
-        allowed = origin
+    """CORS headers on every response, errors included, so a page on another origin can read why."""
+    preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+    headers, vary_origin = responses.cors_headers(get_runtime().settings, request.headers.get("Origin"), preflight)
+    for name, value in headers:
+        response.headers[name] = value
+    if vary_origin:
         responses.add_vary(response, "Origin")
-    else:
-        return response
-    response.headers["Access-Control-Allow-Origin"] = allowed
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        writes = settings.enable_updates
-        response.headers["Access-Control-Allow-Methods"] = WRITE_METHODS if writes else READ_METHODS
-        response.headers["Access-Control-Allow-Headers"] = WRITE_HEADERS if writes else READ_HEADERS
-        response.headers["Access-Control-Max-Age"] = "86400"
     return response
 
 

@@ -1,16 +1,18 @@
-"""``bmkg serve``: run the endpoint under gunicorn.
+"""``bmkg serve``: run the endpoint under granian.
 
-gunicorn runs ``--workers`` web processes of ``--threads`` threads each, all
-forked from one app built before the fork (``preload_app``), so a bad store
-or setting fails once, here, with a one-line message and exit status 2.
-Each web process starts its pool of ``--query-workers`` killable query
-workers before it takes requests.
+granian (an HTTP server written in Rust) runs ``--workers`` web processes of
+``--threads`` request threads each, all forked from one app built before the
+fork, so a bad store or setting fails once, here, with a one-line message and
+exit status 2. Each web process starts its pool of ``--query-workers``
+killable query workers before it takes requests.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import logging
+import multiprocessing.util
 import os
 import socket
 import sys
@@ -49,7 +51,7 @@ def find_generation(root: Path):
 class StoreProbe:
     """Opens the generation in a worker process, in the background, while the server loads.
 
-    Never in this process: RocksDB state in the gunicorn master would be
+    Never in this process: RocksDB state in the server's main process would be
     inherited by every forked web process.
     """
 
@@ -109,15 +111,13 @@ def _check_port(host: str, port: int) -> None:
 @click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
               help="Allowed CORS origin for reads (repeatable; default '*'). Use --no-cors to turn CORS off.")
 @click.option("--no-cors", is_flag=True, default=False, help="Send no CORS headers.")
-@click.option("--reuse-port/--no-reuse-port", default=hasattr(socket, "SO_REUSEPORT"), show_default=True,
-              help="Give each web process its own listening socket, so the kernel spreads connections over them.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True, help="Log each request to stderr.")
 @click.option("--backend", metavar="URL", default=None,
               help="Answer from this external SPARQL 1.1 query endpoint instead of the store [$BMKG_BACKEND].")
 @click.option("--backend-update", metavar="URL", default=None,
               help="The backend's SPARQL Update endpoint, for --enable-updates [$BMKG_BACKEND_UPDATE].")
 def serve(store_path, host, port, workers, threads, query_workers, timeout_s, row_cap, enable_updates,
-          service_allow, cors_origins, no_cors, reuse_port, access_log, backend, backend_update) -> None:
+          service_allow, cors_origins, no_cors, access_log, backend, backend_update) -> None:
     """Serve the store's current generation over the SPARQL 1.1 Protocol.
 
     Settings not given as options come from BMKG_* environment variables
@@ -137,7 +137,7 @@ def serve(store_path, host, port, workers, threads, query_workers, timeout_s, ro
         probe = StoreProbe(generation)  # runs while the imports below load
     _check_port(host, port)
 
-    import gunicorn.app.base  # noqa: F401  (loaded now, in parallel with the probe)
+    import granian  # noqa: F401  (loaded now, in parallel with the probe)
 
     from server import config
     from server.app import create_app
@@ -179,72 +179,47 @@ def serve(store_path, host, port, workers, threads, query_workers, timeout_s, ro
     display = f"[{host}]" if ":" in host else host
     banner = (f"bmkg serve: http://{display}:{port}/sparql  {source}"
               f"  {'read-write (bearer token)' if settings.enable_updates else 'read-only'}")
-    _run_gunicorn(app, _options(runtime, host, port, workers, threads, access_log, banner, reuse_port))
+    _run(app, runtime, host, port, workers, threads, access_log, banner)
 
 
-def _options(runtime, host: str, port: int, workers: int, threads: int, access_log: bool, banner: str,
-             reuse_port: bool = False) -> dict:
-    settings = runtime.settings
-    slots = runtime.metrics.slots
-
-    def pre_fork(server, worker):  # in the master, one process at a time: no race for slots
-        used = {getattr(w, "bmkg_slot", None) for w in server.WORKERS.values()}
-        worker.bmkg_slot = next((i for i in range(slots) if i not in used), None)
-
-    def post_fork(server, worker):
-        if worker.bmkg_slot is not None:
-            runtime.metrics.bind(worker.bmkg_slot)
-        else:
-            log.warning("no free metrics slot for web process %s; sharing slot 0", worker.pid)
-        try:
-            runtime.executor.start(wait=1)  # serve as soon as one worker is up; the rest follow
-        except Exception as error:  # the pool starts lazily on the first query instead
-            log.error("query workers did not start: %s", error)
-
-    def worker_exit(server, worker):
-        runtime.close()
-
-    def when_ready(server):
-        click.echo(banner, err=True)
+def _granian(app, runtime, host: str, port: int, workers: int, threads: int, access_log: bool, banner: str):
+    """A granian server for ``app``, which its web processes inherit by fork, built here once."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
 
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
-    return {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        # With one shared socket, a gthread process that wakes first accepts every keep-alive
-        # connection of a burst and the other processes idle. With SO_REUSEPORT each process
-        # binds its own socket and the kernel hashes connections over them.
-        "reuse_port": reuse_port,
-        "preload_app": True,
-        # Heartbeat limit for a web process; requests themselves are bounded by the query timeout.
-        "timeout": int(settings.timeout_s + settings.write_lock_wait_s + 30),
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "limit_request_line": 8190,
-        "accesslog": "-" if access_log else None,
-        "errorlog": "-",
-        "loglevel": level if level in ("debug", "info", "warning", "error", "critical") else "warning",
-        "pre_fork": pre_fork,
-        "post_fork": post_fork,
-        "worker_exit": worker_exit,
-        "when_ready": when_ready,
-        "proc_name": "bmkg-serve",
-    }
+    server = Granian(
+        "bmkg",  # a name only: the app is handed over by target_loader, not imported by name
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        # Requests beyond these threads wait in granian's queue: the threads mostly wait for query workers.
+        blocking_threads=threads,
+        respawn_failed_workers=True,
+        workers_kill_timeout=10,
+        log_level=LogLevels(level) if level in ("debug", "info", "warning", "error", "critical") else LogLevels.warning,
+        log_access=access_log,
+    )
+    server.on_startup(lambda: click.echo(banner, err=True))
+    return server, functools.partial(_web_process_app, app, runtime)
 
 
-def _run_gunicorn(app, options: dict) -> None:
-    from gunicorn.app.base import BaseApplication  # imported here: `bmkg` loads this module for every command
+def _web_process_app(app, runtime):
+    """Run in each web process after the fork: its metrics slot, its query workers, then the app."""
+    slot = runtime.metrics.claim(os.getpid())
+    if slot is None:
+        log.warning("no free metrics slot for web process %s; sharing slot 0", os.getpid())
+    try:
+        runtime.executor.start(wait=1)  # serve as soon as one worker is up; the rest follow
+    except Exception as error:  # the pool starts lazily on the first query instead
+        log.error("query workers did not start: %s", error)
+    # multiprocessing runs these finalizers when the web process ends (atexit handlers it skips)
+    multiprocessing.util.Finalize(runtime, runtime.close, exitpriority=10)
+    return app.wsgi_app  # Flask's own __call__ only forwards to it
 
-    class Gunicorn(BaseApplication):
-        """gunicorn, configured from a dict rather than its own command line."""
 
-        def load_config(self) -> None:
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self):
-            return app
-
-    Gunicorn().run()
+def _run(app, runtime, host, port, workers, threads, access_log, banner) -> None:
+    server, load = _granian(app, runtime, host, port, workers, threads, access_log, banner)
+    server.serve(target_loader=load, wrap_loader=False)

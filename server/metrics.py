@@ -1,15 +1,17 @@
 """Prometheus metrics shared by all web processes of one server.
 
-gunicorn runs several web processes and a scrape reaches only one of them,
+The server runs several web processes and a scrape reaches only one of them,
 so counters live in an anonymous shared memory map created before the fork.
-Each web process adds to its own slot and ``/metrics`` sums the slots. A
-process that replaces a dead one takes over its slot, so sums never go down.
+Each web process claims a slot, adds to it, and ``/metrics`` sums the slots.
+A process that replaces a dead one takes over its slot, so sums never go down.
 """
 
 from __future__ import annotations
 
 import bisect
 import mmap
+import multiprocessing
+import os
 import threading
 
 ENDPOINTS = ("query", "update", "description", "void", "store", "healthz", "metrics", "other")
@@ -49,13 +51,34 @@ class Metrics:
         self._values = memoryview(self._map).cast("d")
         self._base = 0
         self._lock = threading.Lock()
+        # which process holds each slot, and a lock for claiming one; both shared with forked children
+        self._owners_map = mmap.mmap(-1, 8 * self.slots)
+        self._owners = memoryview(self._owners_map).cast("q")
+        self._claiming = multiprocessing.get_context("fork").Lock()
 
     def bind(self, slot: int) -> None:
-        """Make this process write into ``slot`` (one per gunicorn worker)."""
+        """Make this process write into ``slot``."""
         if not 0 <= slot < self.slots:
             raise ValueError(f"metrics slot {slot} outside 0..{self.slots - 1}")
         self._base = slot * self._width
         self._lock = threading.Lock()
+
+    def claim(self, pid: int) -> int | None:
+        """Bind process ``pid`` (this one) to a slot nobody holds, or whose process has ended; None if
+        every slot is held (the process then shares slot 0).
+
+        >>> m = Metrics(2)
+        >>> m.claim(os.getpid()), m.claim(os.getpid()), m.claim(os.getpid())
+        (0, 1, None)
+        """
+        with self._claiming:
+            for slot in range(self.slots):
+                owner = self._owners[slot]
+                if owner == 0 or not _alive(owner):
+                    self._owners[slot] = pid
+                    self.bind(slot)
+                    return slot
+        return None
 
     def inc(self, name: str, amount: float = 1.0) -> None:
         self._add(self._index[(name,)], amount)
@@ -110,6 +133,16 @@ class Metrics:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
             lines.append(f"{name}{{{label_text}}} {_num(value)}" if label_text else f"{name} {_num(value)}")
         return "\n".join(lines) + "\n"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _num(value: float) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from server.lexer import Inspection
+from server.lexer import Inspection, Token
 
 NONDETERMINISTIC = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE"})
 #: Words that make a query's work grow with the data rather than with its answer: sorting, grouping,
@@ -144,6 +144,142 @@ def cheap(inspection: Inspection) -> bool:
     return (inspection.form is not None and inspection.size <= CHEAP_TOKENS and inspection.depth <= CHEAP_DEPTH
             and inspection.subqueries == 0 and not inspection.services and not inspection.repeated_path
             and not (inspection.keywords & COSTLY) and inspection.variables <= CHEAP_VARIABLES)
+
+
+#: The most triple patterns a point lookup may have (``point_lookup``).
+LOOKUP_PATTERNS = 8
+_CONSTANT = ("iri", "pname")
+
+
+def point_lookup(toks: list[Token], row_cap: int) -> bool:
+    """Whether a query is a point lookup, whose work is bounded by one subject's statements.
+
+    Unlike ``cheap``, a rule of grammar rather than a guess, because such a query
+    runs in the web process (``server.fastlane``), where no timeout can stop it:
+    ``SELECT`` (variables or ``*``, no ``DISTINCT``, at most a ``LIMIT``) or
+    ``ASK`` over one group of triple patterns that all share one constant
+    subject, with plain terms only (no paths, filters, blank nodes or
+    subgroups). One pattern reads that subject's statements; several, each
+    with a constant predicate, read that many of its property values and are
+    joined; with several patterns the answer must be capped (``row_cap``) so
+    that a cross product stops early.
+
+    >>> from server.lexer import tokens
+    >>> point_lookup(tokens("SELECT ?p ?o WHERE { <https://w3id.org/bmkg/id/model/gpt-3> ?p ?o }"), 0)
+    True
+    >>> point_lookup(tokens("PREFIX b: <https://w3id.org/bmkg/id/> ASK { b:x a ?c ; b:y 1, 'z'@en . }"), 10)
+    True
+    >>> point_lookup(tokens("SELECT * { <a:x> <a:p> ?o ; <a:q> ?o2 }"), 0)  # two patterns need a row cap
+    False
+    >>> [point_lookup(tokens(q), 10) for q in ("SELECT * { ?s ?p ?o }", "SELECT * { <a:x> ?p ?o ; ?q ?r }",
+    ...     "SELECT DISTINCT ?p { <a:x> ?p ?o }", "SELECT * { <a:x> <a:p>* ?o }", "SELECT * { <a:x> ?p ?o } OFFSET 9",
+    ...     "SELECT * { <a:x> ?p ?o FILTER(?o) }", "SELECT * { <a:x> ?p ?o . <a:y> ?p ?o }")]
+    [False, False, False, False, False, False, False]
+    """
+    at = _Cursor(toks)
+    while at.word() in ("BASE", "PREFIX"):
+        at.take()
+        if at.word(-1) == "PREFIX" and not at.take("pname"):
+            return False
+        if not at.take("iri"):
+            return False
+    form = at.word()
+    if form not in ("SELECT", "ASK"):
+        return False
+    at.take()
+    if form == "SELECT" and not at.skip("*"):
+        if not at.take("var"):
+            return False
+        while at.take("var"):
+            pass
+    at.skip("WHERE")
+    if not at.skip("{") or not at.take(*_CONSTANT):  # then the subject
+        return False
+    patterns, variable_predicate = 0, False
+    while True:
+        predicate = at.take("iri", "pname", "var", "name")
+        if predicate is None or predicate.kind == "name" and predicate.text != "a":
+            return False
+        variable_predicate |= predicate.kind == "var"
+        while True:
+            if not _object(at):
+                return False
+            patterns += 1
+            if not at.skip(","):
+                break
+        if not at.skip(";"):
+            break
+        while at.skip(";"):
+            pass
+        if at.text() in (".", "}"):
+            break
+    at.skip(".")
+    if not at.skip("}"):
+        return False
+    if form == "SELECT" and at.skip("LIMIT"):
+        if not at.take("number") or not at.previous().text.isdigit():
+            return False
+    if not at.done():
+        return False
+    return patterns == 1 or (row_cap > 0 and not variable_predicate and patterns <= LOOKUP_PATTERNS)
+
+
+class _Cursor:
+    """Reads tokens one at a time for ``point_lookup``."""
+
+    def __init__(self, toks: list[Token]):
+        self.toks = toks
+        self.index = 0
+
+    def peek(self, offset: int = 0) -> Token | None:
+        index = self.index + offset
+        return self.toks[index] if 0 <= index < len(self.toks) else None
+
+    def word(self, offset: int = 0) -> str | None:
+        token = self.peek(offset)
+        return token.keyword() if token else None
+
+    def text(self) -> str | None:
+        token = self.peek()
+        return token.text if token else None
+
+    def skip(self, text: str) -> bool:
+        """Move past the next token if it is ``text`` (a keyword in any case); whether it was."""
+        token = self.peek()
+        if token is None or (token.keyword() or token.text) != text:
+            return False
+        self.index += 1
+        return True
+
+    def take(self, *kinds: str) -> Token | None:
+        """The next token, moving past it; if ``kinds`` are given, only a token of one of them."""
+        token = self.peek()
+        if token is None or kinds and token.kind not in kinds:
+            return None
+        self.index += 1
+        return token
+
+    def previous(self) -> Token:
+        return self.toks[self.index - 1]
+
+    def done(self) -> bool:
+        return self.index == len(self.toks)
+
+
+def _object(at: _Cursor) -> bool:
+    """Move past one plain object term: a constant, a variable, a literal with its tag or datatype."""
+    token = at.take("iri", "pname", "var", "number", "string", "name")
+    if token is None:
+        return False
+    if token.kind == "name":
+        return token.text in ("true", "false")
+    if token.kind == "string":
+        if at.take("langtag"):
+            return True
+        if at.text() == "^^":
+            at.take()
+            return at.take(*_CONSTANT) is not None
+    return True
 
 
 def cacheable(inspection: Inspection) -> bool:

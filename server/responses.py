@@ -72,3 +72,37 @@ def accepts_gzip() -> bool:
 
 def compress(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=5, mtime=0)
+
+
+READ_METHODS = "GET, HEAD, POST, OPTIONS"
+WRITE_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"  # with ENABLE_UPDATES: /store takes PUT and DELETE
+READ_HEADERS = "Accept, Content-Type"
+WRITE_HEADERS = "Accept, Content-Type, Authorization"  # the bearer token of a write
+EXPOSED_HEADERS = ("ETag, Last-Modified, X-SPARQL-MaxRows, X-SPARQL-Truncated, X-BMKG-Generation, X-BMKG-Hint,"
+                   " Retry-After, WWW-Authenticate, Location")
+
+
+def cors_headers(settings, origin: str | None, preflight: bool) -> tuple[list[tuple[str, str]], bool]:
+    """The CORS headers of a response to a request from ``origin``, and whether they vary by Origin.
+
+    With ENABLE_UPDATES the preflight also allows the ``Authorization`` header
+    and the write methods, so a browser app can send the bearer token. Never
+    ``Access-Control-Allow-Credentials``: the token is a header the app sets, not
+    a cookie the browser adds, so ``*`` stays safe.
+    """
+    origins = settings.cors_origins
+    if not origins:
+        return [], False
+    if "*" in origins:
+        allowed, varies = "*", False
+    elif origin in origins:
+        allowed, varies = origin, True
+    else:
+        return [], False
+    headers = [("Access-Control-Allow-Origin", allowed), ("Access-Control-Expose-Headers", EXPOSED_HEADERS)]
+    if preflight:
+        writes = settings.enable_updates
+        headers += [("Access-Control-Allow-Methods", WRITE_METHODS if writes else READ_METHODS),
+                    ("Access-Control-Allow-Headers", WRITE_HEADERS if writes else READ_HEADERS),
+                    ("Access-Control-Max-Age", "86400")]
+    return headers, varies

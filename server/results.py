@@ -77,6 +77,30 @@ def _capped_tsv(result: ox.QuerySolutions, cap: int) -> tuple[bytes, bool, int]:
     return b"\n".join([header, *rows]) + b"\n", cut, len(rows)
 
 
+#: The fewest bytes one solution can take in each format (an empty one: ``{}``, ``<result/>``, a line break).
+_LEAST_ROW_BYTES = {"json": 2, "xml": 9, "csv": 2, "tsv": 1}
+
+
+def serialize_within_cap(result, fmt: str, cap: int) -> bytes | None:
+    """A SELECT or ASK result written as ``fmt`` in one pass, when its size proves that it has at most
+    ``cap`` rows; else None, and the result is used up (run the query again for ``serialize``).
+
+    Cheaper than ``serialize`` for small answers, which need neither the TSV pass nor the cut.
+
+    >>> store = ox.Store()
+    >>> serialize_within_cap(store.query("SELECT ?n { VALUES ?n { 1 2 } }"), "tsv", 10)
+    b'?n\\n1\\n2\\n'
+    >>> serialize_within_cap(store.query("SELECT ?n { VALUES ?n { 1 2 3 } }"), "tsv", 2) is None
+    True
+    """
+    if fmt not in RESULT_FORMATS:
+        raise UnsupportedFormat(f"a query result cannot be written as {fmt}")
+    body = result.serialize(format=RESULT_FORMATS[fmt])
+    if isinstance(result, ox.QueryBoolean) or not cap or len(body) < _LEAST_ROW_BYTES[fmt] * (cap + 1):
+        return body
+    return None
+
+
 def serialize(result, fmt: str, cap: int, prefixes: dict[str, str] | None = None) -> tuple[bytes, bool, int]:
     """Serialise a pyoxigraph query result as ``fmt``.
 

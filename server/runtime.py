@@ -93,7 +93,7 @@ class Runtime:
         ``inferred`` is false), each statement once, unless ``default`` or ``named`` give a dataset."""
         return {
             "op": "query",
-            "generation": self._location(generation or self.generation()),
+            "generation": self.location(generation or self.generation()),
             "query": text,
             "base": base,
             "union": store.union_dataset(inferred) if union else None,
@@ -103,7 +103,8 @@ class Runtime:
             "cap": self.settings.row_cap if cap is None else cap,
         }
 
-    def _location(self, generation) -> str:
+    def location(self, generation) -> str:
+        """The path of ``generation``'s database."""
         # Path arithmetic on every request is measurable on point lookups; a generation never moves.
         location = self._locations.get(generation)
         if location is None:
