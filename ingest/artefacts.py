@@ -46,7 +46,10 @@ def write_dumps(oxigraph_dir: Path, out_dir: Path, jobs: int = 1) -> list[dict]:
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        from ontology.lifeline import follow_parent
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"),
+                                 initializer=follow_parent) as pool:  # a killed build leaves none behind
             files = list(pool.map(_dump, *zip(*tasks)))
     (out_dir / DUMP_INDEX).write_text(json.dumps(files, indent=2) + "\n", encoding="utf-8")
     return files

@@ -522,6 +522,10 @@ _WORKER: dict = {}
 def _worker_start(path: str, build_date: dt.date | None, ontology_text: str | None) -> None:
     import pyoxigraph
 
+    from ontology.lifeline import follow_parent
+
+    follow_parent()  # a killed build leaves no validation process behind
+
     shapes, origin = targeted(shapes_graph(build_date))
     shapes, markers = _marked_targets(shapes)
     _WORKER.update(path=path, store=None, shapes=shapes, origin=origin, markers=markers,

@@ -36,6 +36,20 @@ def run_build(root, *, kill_after: float | None = None) -> int | None:
     return process.returncode
 
 
+def helpers() -> set[int]:
+    """The processes of multiprocessing's forkserver and resource tracker, and those the forkserver forked."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as raw:
+                command = raw.read()
+        except (OSError, ValueError):
+            continue
+        if b"multiprocessing.forkserver" in command or b"multiprocessing.resource_tracker" in command:
+            found.add(int(entry))
+    return found
+
+
 def served(root) -> tuple[str, int]:
     """The current generation and its triple count, read as a server would read them."""
     generation = store.current(root)
@@ -53,8 +67,15 @@ def test_sigkill_at_random_points_never_damages_the_served_generation(tmp_path):
     rng = random.Random(20261127)
     killed = 0
     for _trial in range(10):
+        before = helpers()
         code = run_build(root, kill_after=rng.uniform(0.05, duration))
         killed += code == -signal.SIGKILL
+        # the build's pool processes end with it rather than wait for tasks forever (ontology/lifeline.py),
+        # and then its forkserver and resource tracker
+        deadline = time.monotonic() + 10
+        while helpers() - before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert helpers() - before == set()
         generation_id, count = served(root)
         # Either the old generation is still served, or the build had finished and
         # published a complete new one; never anything in between.
