@@ -4,7 +4,8 @@ Requests are read strictly (SPARQL 1.1 Protocol section 2): query by GET,
 by a form POST or by a direct POST; update by a form POST or a direct POST.
 Parameters are decoded as UTF-8 and invalid bytes are an error, not replaced.
 A query runs in a killable worker (``server.executor``); the response is
-negotiated before it runs, so a 406 costs nothing.
+negotiated before it runs, so a 406 costs nothing. Point lookups are answered
+before they reach this module, in the web process (``server.fastlane``).
 """
 
 from __future__ import annotations

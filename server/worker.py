@@ -1,7 +1,8 @@
 """A query worker: a long-lived process that the server can kill.
 
 pyoxigraph cannot interrupt a running query, so each query runs in one of
-these processes and the server kills the process when the query overruns.
+these processes and the server kills the process when the query overruns
+(point lookups, whose work is bounded, run in the web process: ``server.fastlane``).
 The worker opens the current store generation read-only, answers one job at a
 time over a pipe, and reopens the store when a job names a newer generation.
 
