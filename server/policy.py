@@ -177,16 +177,17 @@ def point_lookup(toks: list[Token], row_cap: int) -> bool:
     [False, False, False, False, False, False, False]
     """
     at = _Cursor(toks)
-    while at.word() in ("BASE", "PREFIX"):
-        at.take()
-        if at.word(-1) == "PREFIX" and not at.take("pname"):
-            return False
+    while True:  # the prologue
+        if at.skip("PREFIX"):
+            if not at.take("pname"):
+                return False
+        elif not at.skip("BASE"):
+            break
         if not at.take("iri"):
             return False
-    form = at.word()
-    if form not in ("SELECT", "ASK"):
+    form = next((word for word in ("SELECT", "ASK") if at.skip(word)), None)
+    if form is None:
         return False
-    at.take()
     if form == "SELECT" and not at.skip("*"):
         if not at.take("var"):
             return False
@@ -217,7 +218,8 @@ def point_lookup(toks: list[Token], row_cap: int) -> bool:
     if not at.skip("}"):
         return False
     if form == "SELECT" and at.skip("LIMIT"):
-        if not at.take("number") or not at.previous().text.isdigit():
+        limit = at.take("number")
+        if limit is None or not limit.text.isdigit():
             return False
     if not at.done():
         return False
@@ -231,13 +233,8 @@ class _Cursor:
         self.toks = toks
         self.index = 0
 
-    def peek(self, offset: int = 0) -> Token | None:
-        index = self.index + offset
-        return self.toks[index] if 0 <= index < len(self.toks) else None
-
-    def word(self, offset: int = 0) -> str | None:
-        token = self.peek(offset)
-        return token.keyword() if token else None
+    def peek(self) -> Token | None:
+        return self.toks[self.index] if self.index < len(self.toks) else None
 
     def text(self) -> str | None:
         token = self.peek()
@@ -259,9 +256,6 @@ class _Cursor:
         self.index += 1
         return token
 
-    def previous(self) -> Token:
-        return self.toks[self.index - 1]
-
     def done(self) -> bool:
         return self.index == len(self.toks)
 
@@ -276,8 +270,7 @@ def _object(at: _Cursor) -> bool:
     if token.kind == "string":
         if at.take("langtag"):
             return True
-        if at.text() == "^^":
-            at.take()
+        if at.skip("^^"):
             return at.take(*_CONSTANT) is not None
     return True
 
