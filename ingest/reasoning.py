@@ -1,8 +1,7 @@
 """Materialise what the ontology lets a reasoner derive, inside the store, into the graph ``inferred``.
 
-The ontology is small and fixed, so its axioms are compiled once into a handful
-of SPARQL updates, each covering one OWL 2 RL rule for every axiom of its kind
-(the axioms go in as a VALUES table):
+The ontology is small and fixed, so its axioms are compiled once into tables with
+their closures (``Axioms``). The OWL 2 RL rules covered:
 
 - cax-sco / cax-eqc: class membership, through the transitive closure of
   ``rdfs:subClassOf``, named ``owl:equivalentClass`` and the named members of an
@@ -14,11 +13,16 @@ of SPARQL updates, each covering one OWL 2 RL rule for every axiom of its kind
 - ``bm:BigModel``, defined by a datatype restriction beyond OWL 2 RL: the
   threshold is read from that restriction.
 
-The updates run against the store's default graph (the distinct union of the
-asserted graphs) plus ``inferred``, and are repeated until a round adds nothing.
+The rules with one premise go first, in one pass over the store's default graph
+(the distinct union of the asserted graphs), one entity at a time: what they
+derive about an entity follows from the statements naming it, through templates
+computed once per predicate (``Consequences``). The rules that join two
+statements then run as SPARQL queries over the default graph plus ``inferred``,
+each new statement with its one-premise closure, until a round adds nothing.
 Only statements about bmkg entities are derived, and never one that is already
-asserted, so ``inferred`` and the default graph are disjoint. The data never
-leaves the store: the build's memory does not grow with the closure.
+asserted, so ``inferred`` and the default graph are disjoint. Derived statements
+go to the store a batch at a time, and the build holds one entity's statements at
+a time, never the closure.
 
 Consistency (disjoint classes, functional properties) is checked with queries
 afterwards, naming the offending entities. Distinct bmkg IRIs name distinct
@@ -33,6 +37,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import pyoxigraph
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, URIRef
@@ -186,7 +191,7 @@ def _cls(c: str) -> str:
 
 @dataclass
 class Rule:
-    """One OWL 2 RL rule for all the axioms (rows) of its kind.
+    """One OWL 2 RL rule with two premises, for all the axioms (rows) of its kind.
 
     ``reads`` gives, for an axiom row, the statements its body matches (a property,
     or membership of a class), so a later round runs only the rows whose inputs grew.
@@ -203,21 +208,9 @@ _TYPE_BIND = f"BIND(<{_TYPE}> AS ?p)"
 
 
 def compile_rules(axioms: Axioms) -> list[Rule]:
-    """The rules in an order where each one mostly sees what the ones before it derived."""
+    """The rules that join two statements: transitivity, property chains and bm:BigModel."""
     a = axioms
     rules = [
-        Rule("prp-spo1", sorted((p, q) for p, supers in a.superproperties.items() for q in supers),
-             lambda row: {_prop(row[0])},
-             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?p', rows)} {_in_data('?s', '?b', '?o')} "
-                          f"{_entity('?s')} FILTER(!isBlank(?o)) {_new('?s', '?p', '?o')} }}"),
-        Rule("prp-inv", sorted((p, q) for p, inverses in a.inverses.items() for q in inverses),
-             lambda row: {_prop(row[0])},
-             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?b ?p', rows)} {_in_data('?o', '?b', '?s')} "
-                          f"{_entity('?s')} FILTER(!isBlank(?o)) {_new('?s', '?p', '?o')} }}"),
-        Rule("prp-symp", sorted((p,) for p in a.symmetric),
-             lambda row: {_prop(row[0])},
-             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?p', rows)} {_in_data('?o', '?p', '?s')} "
-                          f"{_entity('?s')} FILTER(!isBlank(?o)) {_new('?s', '?p', '?o')} }}"),
         Rule("prp-trp", sorted((p,) for p in a.transitive),
              lambda row: {_prop(row[0])},
              lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?p', rows)} {_in_data('?s', '?p', '?y')} "
@@ -228,31 +221,184 @@ def compile_rules(axioms: Axioms) -> list[Rule]:
              lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?p ?p1 ?p2', rows)} "
                           f"{_in_data('?s', '?p1', '?y')} {_in_data('?y', '?p2', '?o')} {_entity('?s')} "
                           f"FILTER(isIRI(?o)) {_new('?s', '?p', '?o')} }}"),
-        # Domains and ranges: the distinct (entity, class) pairs first, then the lookups that drop the
-        # pairs already known. Almost every statement's subject already has its domain class, so checking
-        # each statement cost a lookup per statement for a few dozen new types.
-        Rule("prp-dom", sorted((p, c) for p, classes in a.domains.items() for c in classes),
-             lambda row: {_prop(row[0])},
-             lambda rows: f"SELECT ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?s ?o WHERE {{ {_values('?b ?o', rows)} "
-                          f"{_in_data('?s', '?b', '?y')} }} }} {_entity('?s')} {_TYPE_BIND} "
-                          f"{_new('?s', '?p', '?o')} }}"),
-        Rule("prp-rng", sorted((p, c) for p, classes in a.ranges.items() for c in classes),
-             lambda row: {_prop(row[0])},
-             lambda rows: f"SELECT ?s ?p ?o WHERE {{ {{ SELECT DISTINCT ?s ?o WHERE {{ {_values('?b ?o', rows)} "
-                          f"{_in_data('?x', '?b', '?s')} }} }} {_entity('?s')} {_TYPE_BIND} "
-                          f"{_new('?s', '?p', '?o')} }}"),
         Rule("big-model", [(str(BM.BigModel),)],
              lambda row: {_cls(str(BM.Model)), _prop(str(BM.parameterCount))},
              lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?o', rows)} "
                           f"{_in_data('?s', 'a', f'<{BM.Model}>')} {_in_data('?s', f'<{BM.parameterCount}>', '?n')} "
                           f"FILTER(DATATYPE(?n) = <{XSD.integer}> && ?n >= {a.threshold}) {_entity('?s')} "
                           f"{_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
-        Rule("cax-sco", sorted((c, d) for c, supers in a.superclasses.items() for d in supers),
-             lambda row: {_cls(row[0])},
-             lambda rows: f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_values('?c ?o', rows)} {_in_data('?s', 'a', '?c')} "
-                          f"{_entity('?s')} {_TYPE_BIND} {_new('?s', '?p', '?o')} }}"),
     ]
     return [rule for rule in rules if rule.rows]
+
+
+# -- the rules with one premise, in Python --------------------------------------------
+
+_S, _O = "s", "o"  # a template's reference to the subject or the object of the statement it came from
+
+
+def _kind(term) -> str:
+    """``e`` a bmkg entity, ``i`` another IRI, ``b`` a blank node, ``l`` a literal or a quoted triple."""
+    if isinstance(term, pyoxigraph.NamedNode):
+        return "e" if term.value.startswith(ID_BASE) else "i"
+    return "b" if isinstance(term, pyoxigraph.BlankNode) else "l"
+
+
+class Consequences:
+    """The closure of one statement under the rules with one premise: prp-spo1, prp-inv1/2,
+    prp-symp, prp-dom, prp-rng and cax-sco, with the restrictions of the whole build (a rule
+    derives statements about bmkg entities only, and none with a blank object).
+
+    That closure depends only on the predicate, on the kinds of term (``_kind``) of the subject and
+    the object, and for a class membership on the class. So it is computed once per such key, as
+    templates over the statement's two terms, and the closure of the union of statements is the
+    union of their closures.
+    """
+
+    def __init__(self, axioms: Axioms):
+        self.axioms = axioms
+        self._classes = {pyoxigraph.NamedNode(p) for p in axioms.superproperties if _TYPE in axioms.superproperties[p]}
+        self._classes.add(pyoxigraph.NamedNode(_TYPE))
+        self._memo: dict[tuple, dict[str, list[tuple]]] = {}
+
+    def templates(self, p, o, subject_kind: str, object_kind: str) -> dict[str, list[tuple]]:
+        """For a statement ``? p o`` whose terms are of these kinds, its consequences by the role
+        (``_S`` or ``_O``) of their subject, as ``(predicate, object)`` pairs whose object is a role
+        or a class (a NamedNode)."""
+        key = (p, subject_kind, object_kind, o if object_kind == "i" and p in self._classes else None)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._close(p.value, subject_kind, object_kind,
+                                                  None if key[3] is None else o.value)
+        return found
+
+    def _close(self, predicate: str, subject_kind: str, object_kind: str, cls: str | None) -> dict:
+        a = self.axioms
+        kinds = {_S: subject_kind, _O: object_kind}
+        start = (_S, predicate, ("class", cls) if cls is not None else _O)
+        seen, todo = {start}, [start]
+
+        def add(x, q, y, object_may_be_blank: bool):
+            if kinds.get(x) != "e" or (not object_may_be_blank and kinds.get(y) == "b"):
+                return
+            if (x, q, y) not in seen:
+                seen.add((x, q, y))
+                todo.append((x, q, y))
+
+        while todo:
+            x, q, y = todo.pop()
+            for sup in a.superproperties.get(q, ()):  # prp-spo1
+                add(x, sup, y, False)
+            if isinstance(y, str):  # prp-inv, prp-symp: the object is a term of the statement, not a class
+                for inverse in a.inverses.get(q, ()):
+                    add(y, inverse, x, False)
+                if q in a.symmetric:
+                    add(y, q, x, False)
+                for c in a.ranges.get(q, ()):  # prp-rng
+                    add(y, _TYPE, ("class", c), True)
+            for c in a.domains.get(q, ()):  # prp-dom
+                add(x, _TYPE, ("class", c), True)
+            if q == _TYPE and not isinstance(y, str):  # cax-sco
+                for c in a.superclasses.get(y[1], ()):
+                    add(x, _TYPE, ("class", c), True)
+        seen.discard(start)
+        by_role: dict[str, list[tuple]] = {_S: [], _O: []}
+        for x, q, y in sorted(seen, key=repr):
+            by_role[x].append((pyoxigraph.NamedNode(q), pyoxigraph.NamedNode(y[1]) if isinstance(y, tuple) else y))
+        return by_role
+
+    def of(self, s, p, o) -> list[tuple]:
+        """Every consequence of ``s p o`` as ``(subject, predicate, object)`` terms."""
+        found = []
+        for role, subject in ((_S, s), (_O, o)):
+            for q, y in self.templates(p, o, _kind(s), _kind(o))[role]:
+                found.append((subject, q, s if y is _S else o if y is _O else y))
+        return found
+
+
+class _Output:
+    """Derived statements on their way into ``inferred``, bulk-loaded a batch at a time
+    (a transactional INSERT was ten times slower)."""
+
+    def __init__(self, store: pyoxigraph.Store, batch: int, progress):
+        self.store, self.batch, self.progress = store, batch, progress
+        self.graph = pyoxigraph.NamedNode(INFERRED)
+        self.quads: list = []
+        self.pending: set = set()  # the batch's statements, for ``add_new``
+        self.count = 0
+
+    def add(self, s, p, o) -> None:
+        """Write a statement known to be new."""
+        self.quads.append(pyoxigraph.Quad(s, p, o, self.graph))
+        self.count += 1
+        if len(self.quads) >= self.batch:
+            self.flush()
+
+    def add_new(self, s, p, o) -> bool:
+        """Write a statement unless it is asserted, already inferred or waiting in this batch."""
+        key = (s, p, o)
+        if key in self.pending or pyoxigraph.Quad(s, p, o) in self.store \
+                or pyoxigraph.Quad(s, p, o, self.graph) in self.store:
+            return False
+        self.pending.add(key)
+        self.add(s, p, o)
+        return True
+
+    def flush(self) -> None:
+        if self.quads:
+            self.store.bulk_extend(self.quads)
+            self.quads = []
+            self.pending = set()
+            if self.progress is not None:
+                self.progress(self.count)
+
+
+def _about(entity, outgoing: list[tuple], incoming, consequences: Consequences, out: _Output) -> None:
+    """Write what the one-premise rules derive about ``entity`` and is not asserted: every such
+    statement comes from a statement with ``entity`` as its subject or its object, and the ones
+    asserted about it are all in ``outgoing`` (its ``(predicate, object, kind of object)``), so no
+    lookup is needed."""
+    asserted = {(p, o) for p, o, _ in outgoing}
+    derived: set = set()
+    templates = consequences.templates
+    for p, o, object_kind in outgoing:
+        for q, y in templates(p, o, "e", object_kind)[_S]:
+            pair = (q, entity if y is _S else o if y is _O else y)
+            if pair not in asserted and pair not in derived:
+                derived.add(pair)
+                out.add(entity, *pair)
+    for quad in incoming:
+        s, p = quad.subject, quad.predicate
+        for q, y in templates(p, entity, _kind(s), "e")[_O]:
+            pair = (q, s if y is _S else entity if y is _O else y)
+            if pair not in asserted and pair not in derived:
+                derived.add(pair)
+                out.add(entity, *pair)
+
+
+def _one_premise(store: pyoxigraph.Store, consequences: Consequences, out: _Output) -> None:
+    """The one-premise rules over the asserted statements, one entity at a time: its statements come
+    together in the store's subject-first index, and the ones naming it as object by a lookup.
+    An entity that is no statement's subject is found from the statements naming it."""
+    default = pyoxigraph.DefaultGraph()
+    is_subject: dict = {}  # recent answers, cleared when large: most objects recur in nearby statements
+    object_only: set = set()  # few, each handled once
+    templates = consequences.templates
+    for subject, group in groupby(store.quads_for_pattern(None, None, None, default), key=lambda q: q.subject):
+        # each attribute read of a quad builds a new Python object: read them once
+        outgoing = [(p, o, _kind(o)) for p, o in ((quad.predicate, quad.object) for quad in group)]
+        subject_kind = _kind(subject)
+        if subject_kind == "e":
+            _about(subject, outgoing, store.quads_for_pattern(None, None, subject, default), consequences, out)
+        for p, o, object_kind in outgoing:
+            if object_kind != "e" or is_subject.get(o) or o == subject or not templates(p, o, subject_kind, "e")[_O]:
+                continue
+            if o not in is_subject:
+                if len(is_subject) >= 100_000:
+                    is_subject.clear()
+                is_subject[o] = next(store.quads_for_pattern(o, None, None, default), None) is not None
+                if not is_subject[o] and o not in object_only:
+                    object_only.add(o)
+                    _about(o, [], store.quads_for_pattern(None, None, o, default), consequences, out)
 
 
 def _count(store: pyoxigraph.Store) -> int:
@@ -263,16 +409,20 @@ def _count(store: pyoxigraph.Store) -> int:
 def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000, progress=None) -> Inference:
     """Derive, into ``inferred``, every entailment of the rules about bmkg entities not already asserted.
 
-    Queries run in the store; their solutions are bulk-loaded into ``inferred`` a batch
-    at a time (a transactional INSERT was ten times slower). A rule runs again only for
-    the axioms whose input statements grew since it last ran, until nothing grows.
+    First the one-premise rules, in Python over the asserted statements entity by entity
+    (``Consequences``); then the rules that join two statements, as queries in the store, each
+    new statement with its one-premise closure, until a round adds nothing. A two-premise rule
+    runs again only for the axioms whose input statements grew since it last ran.
     ``progress`` hears the number of statements derived so far.
     """
     axioms = Axioms.of(ontology)
+    consequences = Consequences(axioms)
+    out = _Output(store, batch, progress)
+    _one_premise(store, consequences, out)
+    out.flush()
     rules = compile_rules(axioms)
-    graph = pyoxigraph.NamedNode(INFERRED)
     dirty: list[set[str] | None] = [None] * len(rules)  # None: every axiom row (the first round)
-    rounds = derived = 0
+    rounds = 1
     while any(d is None or d for d in dirty):
         rounds += 1
         if rounds > _MAX_ROUNDS:
@@ -283,10 +433,7 @@ def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000, 
             dirty[index] = set()
             if not rows:
                 continue
-            written, count = _apply(store, rule.select(rows), graph, batch)
-            derived += count
-            if progress is not None:
-                progress(derived)
+            written = _apply(store, rule.select(rows), consequences, out)
             log.debug("round %d: rule %s derived %d kinds of statement", rounds, rule.name, len(written))
             for other in range(len(rules)):
                 if dirty[other] is not None:
@@ -299,22 +446,18 @@ def materialise(store: pyoxigraph.Store, ontology: Graph, batch: int = 100_000, 
     return inference
 
 
-def _apply(store: pyoxigraph.Store, query: str, graph, batch: int) -> tuple[set[str], int]:
-    """Load a rule's solutions into ``graph``; the kinds of statement (property or class) it added,
-    and how many statements."""
+def _apply(store: pyoxigraph.Store, query: str, consequences: Consequences, out: _Output) -> set[str]:
+    """Write a two-premise rule's solutions and their one-premise closures; the kinds of statement
+    (property or class) that were new."""
     written: set[str] = set()
-    quads = []
-    count = 0
-    for count, solution in enumerate(store.query(query), start=1):
+    for solution in store.query(query):
         s, p, o = solution["s"], solution["p"], solution["o"]
-        quads.append(pyoxigraph.Quad(s, p, o, graph))
-        written.add(_cls(o.value) if p.value == _TYPE else _prop(p.value))
-        if len(quads) >= batch:
-            store.bulk_extend(quads)
-            quads = []
-    if quads:
-        store.bulk_extend(quads)
-    return written, count
+        for statement in [(s, p, o), *consequences.of(s, p, o)]:
+            if out.add_new(*statement):
+                q, y = statement[1], statement[2]
+                written.add(_cls(y.value) if q.value == _TYPE else _prop(q.value))
+    out.flush()
+    return written
 
 
 def consistency(store: pyoxigraph.Store, axioms: Axioms) -> list[str]:

@@ -150,3 +150,43 @@ def test_disjoint_conflicts_are_found_from_either_class_and_named_as_declared():
     local = [iri.rsplit("#", 1)[-1] for iri in (first, second)]
     assert reasoning.consistency(store, axioms) == [
         f"https://w3id.org/bmkg/id/model/both is both {local[0]} and {local[1]}, which are disjoint"]
+
+
+def test_statements_naming_an_entity_only_as_object_blank_nodes_and_chains_agree_with_the_reference():
+    """Entities no statement describes, blank nodes, subjects outside bmkg and a chain feeding
+    bm:BigModel through a derived type: the store's reasoner derives what the OWL 2 RL reference does."""
+    from tests.ingest import reference_reasoner
+
+    node, ns = pyoxigraph.NamedNode, str(BM)
+    entity = lambda path: node("https://w3id.org/bmkg/id/" + path)  # noqa: E731
+    model, technique, topic = entity("model/m"), entity("technique/t"), entity("topic/x")
+    named_only, blank_side, outside_side = entity("org/only"), entity("org/blank"), entity("org/outside")
+    narrow, middle, broad = entity("subtopic/a"), entity("subtopic/b"), entity("part/c")
+    integer = node("http://www.w3.org/2001/XMLSchema#integer")
+    asserted = [
+        (model, node(ns + "usesTechnique"), technique),  # the model's only statements: its type is derived
+        (technique, node(ns + "impliesTopic"), topic),
+        (model, node(ns + "parameterCount"), pyoxigraph.Literal(str(3 * 10**9), datatype=integer)),
+        (model, node(ns + "developedBy"), named_only),  # named_only is no statement's subject
+        (pyoxigraph.BlankNode("b"), node(ns + "developedBy"), blank_side),
+        (node("http://example.org/thing"), node(ns + "developedBy"), outside_side),
+        (narrow, node(ns + "broaderTopic"), middle),
+        (middle, node(ns + "broaderTopic"), broad),
+        (topic, pyoxigraph.NamedNode(str(RDF.type)), node(ns + "Topic")),
+    ]
+    store = pyoxigraph.Store()
+    store.bulk_extend([pyoxigraph.Quad(s, p, o) for s, p, o in asserted])
+    reasoning.materialise(store, validation.ontology_graph())
+    convert = validation._Converter()
+    derived = {tuple(convert(t) for t in (q.subject, q.predicate, q.object))
+               for q in store.quads_for_pattern(None, None, None, pyoxigraph.NamedNode(reasoning.INFERRED))}
+    expected = reference_reasoner.inferred({tuple(convert(t) for t in triple) for triple in asserted},
+                                           validation.ontology_graph())
+    assert sorted(derived - expected) == [] and sorted(expected - derived) == []
+    m, o = convert(model), convert(named_only)
+    # what the comparison covers: each path above derived something
+    assert {(o, BM.developed, m), (m, RDF.type, BM.BigModel), (m, BM.relatedTopic, convert(topic)),
+            (convert(topic), BM.relatedModel, m), (convert(blank_side), RDF.type, BM.Organization),
+            (convert(outside_side), BM.developed, convert(node("http://example.org/thing"))),
+            (convert(narrow), BM.broaderTopic, convert(broad))} <= derived
+    assert not any(s == convert(node("http://example.org/thing")) for s, _, _ in derived)
