@@ -96,8 +96,8 @@ def _check_port(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web processes.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256),
-              help="Request threads per web process.")
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 256),
+              help="Request threads per web process (most wait for query workers, in their queue).")
 @click.option("--query-workers", type=click.IntRange(1, 64), default=None,
               help="Killable query processes per web process [default: 2, or $BMKG_QUERY_WORKERS].")
 @click.option("--timeout-s", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -195,7 +195,8 @@ def _granian(app, runtime, host: str, port: int, workers: int, threads: int, acc
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        # Requests beyond these threads wait in granian's queue: the threads mostly wait for query workers.
+        # Requests beyond these threads wait in granian's queue, in arrival order; the threads mostly wait
+        # in the query workers' queue, which is ranked (server.executor.Costs), so it should hold the waiting.
         blocking_threads=threads,
         respawn_failed_workers=True,
         workers_kill_timeout=10,

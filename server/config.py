@@ -28,6 +28,7 @@ DEFAULTS = {
     "MAX_QUERY_TOKENS": 50_000,  # tokens (IRIs, names, variables, literals, punctuation) in one query or update
     "CHEAP_WORKERS": 1,  # extra query workers per web process kept for queries that look cheap; 0: no such lane
     "CHEAP_TIMEOUT_S": 5.0,  # the longest a query may run on one of those kept workers
+    "QUEUE_WEIGHT": 16.0,  # a waiting query's turn comes this many times its recent run time later; 0: arrival order
     "ENABLE_UPDATES": False,  # SPARQL Update and Graph Store writes
     "UPDATE_TOKEN": None,  # bearer token that writes must carry
     "SERVICE_ALLOWLIST": [],  # hosts that SERVICE may call; empty: SERVICE refused
@@ -92,6 +93,7 @@ class Settings:
     max_query_tokens: int = 50_000
     cheap_workers: int = 1
     cheap_timeout_s: float = 5.0
+    queue_weight: float = 16.0
 
 
 def _number(name: str, value, *, integer: bool, minimum: float, positive: bool = False):
@@ -264,5 +266,6 @@ def parse(config: Mapping) -> Settings:
         cheap_workers=_number("CHEAP_WORKERS", c["CHEAP_WORKERS"], integer=True, minimum=0),
         cheap_timeout_s=float(_number("CHEAP_TIMEOUT_S", c["CHEAP_TIMEOUT_S"], integer=False, minimum=0,
                                       positive=True)),
+        queue_weight=float(_number("QUEUE_WEIGHT", c["QUEUE_WEIGHT"], integer=False, minimum=0)),
         **_backend(c, enable_updates),
     )

@@ -10,13 +10,17 @@ starts without importing Flask or rdflib.
 
 Jobs are admitted by lane (``Admission``): at most ``size`` jobs run in the
 general lane at once, and ``reserved`` more workers are kept for jobs the
-caller marks cheap, so a cheap query still finds a worker while slow ones
-hold the general workers. A job has one deadline, from the request's arrival:
+caller marks cheap (or that recently ran under ``SHORT_S``), so a cheap query
+still finds a worker while slow ones hold the general workers. Waiting jobs
+get a freed worker in order of rank: arrival, later by what the same query
+recently cost (``Costs``). A job has one deadline, from the request's arrival:
 the time it waits for a worker counts against it.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import os
 import subprocess
@@ -68,6 +72,9 @@ class PoolBusy(ExecutorError):
 
 GENERAL, RESERVED = "general", "reserved"
 
+#: A query whose recent runs took less than this may also use the workers kept for cheap queries.
+SHORT_S = 0.05
+
 
 class Admission:
     """Two lanes of work: ``general`` slots for every job, ``reserved`` ones only for cheap jobs.
@@ -91,23 +98,37 @@ class Admission:
         self._what = what
         self._busy = {GENERAL: 0, RESERVED: 0}
         self._cond = threading.Condition()
+        self._waiting: list[tuple[float, int, bool]] = []  # (rank, ticket, cheap), sorted
+        self._tickets = itertools.count()
 
-    def acquire(self, cheap: bool, deadline: float) -> str:
-        """A lane for a job, waiting until ``deadline`` (``PoolBusy`` past it)."""
+    def acquire(self, cheap: bool, deadline: float, rank: float | None = None) -> str:
+        """A lane for a job, waiting until ``deadline`` (``PoolBusy`` past it).
+
+        Waiting jobs take a freed lane in the order of ``rank`` (default: when they
+        asked), the lowest first among those that may use it.
+        """
         with self._cond:
-            while True:
-                if self._busy[GENERAL] < self.general:
-                    lane = GENERAL
-                elif cheap and self._busy[RESERVED] < self.reserved:
-                    lane = RESERVED
-                else:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise PoolBusy(f"all {self.general} {self._what} stayed busy")
-                    self._cond.wait(remaining)
-                    continue
-                self._busy[lane] += 1
-                return lane
+            entry = (time.monotonic() if rank is None else rank, next(self._tickets), cheap)
+            bisect.insort(self._waiting, entry)
+            try:
+                while True:
+                    first = self._waiting[0] is entry
+                    first_cheap = cheap and (first or next(w for w in self._waiting if w[2]) is entry)
+                    if first and self._busy[GENERAL] < self.general:
+                        lane = GENERAL
+                    elif first_cheap and self._busy[GENERAL] >= self.general and self._busy[RESERVED] < self.reserved:
+                        lane = RESERVED
+                    else:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            raise PoolBusy(f"all {self.general} {self._what} stayed busy")
+                        self._cond.wait(remaining)
+                        continue
+                    self._busy[lane] += 1
+                    return lane
+            finally:
+                self._waiting.remove(entry)
+                self._cond.notify_all()  # the next in rank may now be first
 
     def release(self, lane: str) -> None:
         with self._cond:
@@ -117,6 +138,60 @@ class Admission:
     def busy(self) -> dict[str, int]:
         with self._cond:
             return dict(self._busy)
+
+
+class Costs:
+    """What recent queries took to run, to rank the queue for query workers: a job's rank is when
+    its request arrived plus ``weight`` times its expected run time, at most ``longest`` (a third of
+    the timeout, by the executor). Short queries pass long ones, as they do on an engine that runs
+    every request at once, but a long one is passed only by jobs that arrive within that delay
+    after it, so none waits without bound.
+
+    >>> costs = Costs(weight=4, prior=0.5)
+    >>> costs.rank(10.0, "new query"), costs.rank(10.0, None), costs.rank(10.0, "new query", longest=1.0)
+    (12.0, 10.0, 11.0)
+    >>> costs.record("q", 1.0); costs.record("q", 0.0); costs.rank(10.0, "q")
+    12.0
+    """
+
+    def __init__(self, weight: float = 16.0, prior: float = 0.25, size: int = 4096):
+        self.weight = weight
+        self.prior = prior  # a query not seen yet: neither first nor last
+        self.size = size
+        self._seconds: dict = {}
+        self._lock = threading.Lock()
+
+    def rank(self, arrived: float, key, longest: float | None = None) -> float:
+        if key is None:
+            return arrived
+        with self._lock:
+            seconds = self._seconds.get(key, self.prior)
+        delay = self.weight * seconds
+        return arrived + (delay if longest is None else min(delay, longest))
+
+    def short(self, key, limit: float) -> bool:
+        """Whether the query's recent runs took under ``limit`` seconds."""
+        with self._lock:
+            seconds = self._seconds.get(key)
+        return seconds is not None and seconds < limit
+
+    def record(self, key, seconds: float) -> None:
+        if key is None:
+            return
+        with self._lock:
+            before = self._seconds.pop(key, None)
+            if before is None and len(self._seconds) >= self.size:
+                del self._seconds[next(iter(self._seconds))]  # the least recently run
+            self._seconds[key] = seconds if before is None else (before + seconds) / 2
+
+
+def _cost_key(job: dict):
+    """Jobs that cost the same to run: one query over one dataset, in any result format."""
+    if job.get("op") != "query":
+        return None
+    union, default, named = job.get("union"), job.get("default"), job.get("named")
+    return (job.get("query"), job.get("base"), tuple(union) if isinstance(union, list) else union,
+            tuple(default or ()), tuple(named or ()))
 
 
 class WorkerFailed(ExecutorError):
@@ -159,12 +234,14 @@ class Executor:
         startup_timeout: float = 20.0,
         reserved: int = 0,
         reserved_timeout: float | None = None,
+        queue_weight: float = 16.0,
     ):
         self.general = size
         self.reserved = reserved
         self.reserved_timeout = reserved_timeout
         self.size = size + reserved  # worker processes
         self._admission = Admission(size, reserved)
+        self.costs = Costs(weight=queue_weight)
         self._generation = generation
         self._prefixes = prefixes or {}
         self._on_event = on_event or (lambda name: None)
@@ -232,13 +309,15 @@ class Executor:
         self._reset_after_fork()
         arrived = time.monotonic()
         deadline = arrived + timeout if deadline is None else deadline
-        lane = self._admission.acquire(cheap, deadline)
+        key = _cost_key(job)
+        cheap = cheap or (self.reserved_timeout is not None and self.costs.short(key, SHORT_S))
+        lane = self._admission.acquire(cheap, deadline, self.costs.rank(deadline - timeout, key, longest=timeout / 3))
         try:
-            return self._run(job, timeout, deadline, lane, arrived)
+            return self._run(job, timeout, deadline, lane, arrived, key)
         finally:
             self._admission.release(lane)
 
-    def _run(self, job: dict, timeout: float, deadline: float, lane: str, arrived: float) -> tuple:
+    def _run(self, job: dict, timeout: float, deadline: float, lane: str, arrived: float, key=None) -> tuple:
         lane_limit = None
         if lane == RESERVED and self.reserved_timeout is not None:
             if time.monotonic() + self.reserved_timeout < deadline:
@@ -261,8 +340,10 @@ class Executor:
             if not process.inbox.poll(max(0.0, deadline - sent)):
                 self._discard(process)
                 self._on_event("timeout")
+                self.costs.record(key, time.monotonic() - sent)
                 raise QueryTimeout(timeout, waited=sent - arrived, lane_limit=lane_limit)
             reply = process.inbox.recv()
+            self.costs.record(key, time.monotonic() - sent)
         except (EOFError, OSError) as error:
             self._discard(process)
             raise WorkerFailed(f"the query worker died ({error or 'no reply'})") from error

@@ -73,6 +73,7 @@ class Runtime:
                 on_event=self._worker_event,
                 reserved=settings.cheap_workers,
                 reserved_timeout=settings.cheap_timeout_s,
+                queue_weight=settings.queue_weight,
             )
         self._stats: dict[str, Stats] = {}
         self._locations: dict[object, str] = {}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 
 from ontology import store
-from server.executor import Executor, PoolBusy, QueryTimeout, WorkerFailed
+from server.executor import Admission, Costs, Executor, PoolBusy, QueryTimeout, WorkerFailed
 
 
 @pytest.fixture
@@ -165,8 +165,10 @@ def test_a_cheap_job_gets_a_kept_worker_while_slow_jobs_hold_the_others(store_ro
         wait_for(lambda: pool._admission.busy()["general"] == 1)  # the one general worker is taken
         assert pool.run(job(store_root, "ASK {}"), timeout=10, cheap=True)[0] == "ok"
         assert pool._admission.busy() == {"general": 1, "reserved": 0}  # given back
-        with pytest.raises(PoolBusy):  # a job not marked cheap waits for the general worker
-            pool.run(job(store_root, "ASK {}"), timeout=10, deadline=time.monotonic() + 0.2)
+        with pytest.raises(PoolBusy):  # a job not marked cheap, and not seen to run short, waits for the general one
+            pool.run(job(store_root, "ASK { ?s ?p ?o }"), timeout=10, deadline=time.monotonic() + 0.2)
+        # "ASK {}" just ran in well under SHORT_S: sent again unmarked, it may take the kept worker
+        assert pool.run(job(store_root, "ASK {}"), timeout=10, deadline=time.monotonic() + 0.5)[0] == "ok"
     holder.join(10)
     assert outcome == {"held": True}
 
@@ -185,8 +187,8 @@ def test_a_cheap_job_takes_a_general_worker_first(executor, store_root):
     lanes = []
     real = executor._admission.acquire
 
-    def spy(cheap, deadline):
-        lanes.append(real(cheap, deadline))
+    def spy(cheap, deadline, rank=None):
+        lanes.append(real(cheap, deadline, rank))
         return lanes[-1]
 
     executor._admission.acquire = spy
@@ -256,3 +258,60 @@ def test_a_launch_on_a_spawner_that_was_shut_down_is_a_worker_failure(store_root
         pool._spawner.shutdown()  # what close() does, seen from a thread that already passed its checks
         with pytest.raises(WorkerFailed, match="shut down"):
             pool._launch()
+
+
+def _waiter(lanes: Admission, got: list, name: str, cheap: bool, rank: float):
+    def wait():
+        got.append((name, lanes.acquire(cheap, time.monotonic() + 5, rank)))
+    thread = threading.Thread(target=wait)
+    thread.start()
+    return thread
+
+
+def _until(condition, seconds: float = 5.0) -> None:
+    stop = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < stop, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_freed_worker_goes_to_the_waiting_job_of_lowest_rank():
+    lanes = Admission(1)
+    held = lanes.acquire(False, time.monotonic() + 1)
+    got: list = []
+    threads = [_waiter(lanes, got, "long", False, 9.0)]
+    _until(lambda: len(lanes._waiting) == 1)  # the long job asked first
+    threads.append(_waiter(lanes, got, "short", False, 1.0))
+    _until(lambda: len(lanes._waiting) == 2)
+    lanes.release(held)
+    _until(lambda: len(got) == 1)
+    assert got == [("short", "general")]
+    lanes.release("general")
+    _until(lambda: len(got) == 2)
+    assert got[1] == ("long", "general") and not lanes._waiting
+    for thread in threads:
+        thread.join()
+
+
+def test_a_cheap_job_ranked_behind_others_still_takes_a_kept_worker():
+    lanes = Admission(1, 1)
+    lanes.acquire(False, time.monotonic() + 1)  # the one general worker stays busy
+    got: list = []
+    slow = _waiter(lanes, got, "slow", False, 1.0)
+    _until(lambda: len(lanes._waiting) == 1)
+    cheap = _waiter(lanes, got, "cheap", True, 5.0)
+    cheap.join(2)
+    assert got == [("cheap", "reserved")]
+    lanes.release("general")
+    slow.join(2)
+    assert got[1] == ("slow", "general")
+
+
+def test_costs_rank_short_queries_ahead_and_forget_the_oldest():
+    costs = Costs(weight=4, prior=0.25, size=2)
+    costs.record("short", 0.01)
+    costs.record("long", 2.0)
+    assert costs.rank(0.0, "short") < costs.rank(0.0, "never seen") < costs.rank(0.0, "long")
+    assert costs.rank(3.0, "short") < costs.rank(0.0, "long") < costs.rank(9.0, "short")  # passes within 8 s only
+    costs.record("third", 1.0)  # the book holds two: "short", run least recently, is forgotten
+    assert costs.rank(0.0, "short") == 1.0 and costs.rank(0.0, "long") == 8.0
