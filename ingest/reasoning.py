@@ -256,15 +256,16 @@ class Consequences:
 
     def __init__(self, axioms: Axioms):
         self.axioms = axioms
-        self._classes = {pyoxigraph.NamedNode(p) for p in axioms.superproperties if _TYPE in axioms.superproperties[p]}
-        self._classes.add(pyoxigraph.NamedNode(_TYPE))
+        # predicates of class membership: rdf:type and any sub-property of it, whose object (a class) is in the key
+        self._membership = {pyoxigraph.NamedNode(p) for p, supers in axioms.superproperties.items() if _TYPE in supers}
+        self._membership.add(pyoxigraph.NamedNode(_TYPE))
         self._memo: dict[tuple, dict[str, list[tuple]]] = {}
 
     def templates(self, p, o, subject_kind: str, object_kind: str) -> dict[str, list[tuple]]:
         """For a statement ``? p o`` whose terms are of these kinds, its consequences by the role
         (``_S`` or ``_O``) of their subject, as ``(predicate, object)`` pairs whose object is a role
         or a class (a NamedNode)."""
-        key = (p, subject_kind, object_kind, o if object_kind == "i" and p in self._classes else None)
+        key = (p, subject_kind, object_kind, o if object_kind == "i" and p in self._membership else None)
         found = self._memo.get(key)
         if found is None:
             found = self._memo[key] = self._close(p.value, subject_kind, object_kind,
