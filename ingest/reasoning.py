@@ -309,11 +309,9 @@ class Consequences:
 
     def of(self, s, p, o) -> list[tuple]:
         """Every consequence of ``s p o`` as ``(subject, predicate, object)`` terms."""
-        found = []
-        for role, subject in ((_S, s), (_O, o)):
-            for q, y in self.templates(p, o, _kind(s), _kind(o))[role]:
-                found.append((subject, q, s if y is _S else o if y is _O else y))
-        return found
+        templates = self.templates(p, o, _kind(s), _kind(o))
+        return [(subject, q, s if y is _S else o if y is _O else y)
+                for role, subject in ((_S, s), (_O, o)) for q, y in templates[role]]
 
 
 class _Output:
@@ -359,18 +357,19 @@ def _about(entity, outgoing: list[tuple], incoming, consequences: Consequences, 
     asserted about it are all in ``outgoing`` (its ``(predicate, object, kind of object)``), so no
     lookup is needed."""
     asserted = {(p, o) for p, o, _ in outgoing}
-    derived: set = set()
     templates = consequences.templates
-    for p, o, object_kind in outgoing:
-        for q, y in templates(p, o, "e", object_kind)[_S]:
-            pair = (q, entity if y is _S else o if y is _O else y)
-            if pair not in asserted and pair not in derived:
-                derived.add(pair)
-                out.add(entity, *pair)
-    for quad in incoming:
-        s, p = quad.subject, quad.predicate
-        for q, y in templates(p, entity, _kind(s), "e")[_O]:
-            pair = (q, s if y is _S else entity if y is _O else y)
+
+    def seeds():  # (templates about ``entity``, the statement's subject, its object)
+        for p, o, object_kind in outgoing:
+            yield templates(p, o, "e", object_kind)[_S], entity, o
+        for quad in incoming:
+            s = quad.subject
+            yield templates(quad.predicate, entity, _kind(s), "e")[_O], s, entity
+
+    derived: set = set()
+    for found, s, o in seeds():
+        for q, y in found:
+            pair = (q, s if y is _S else o if y is _O else y)
             if pair not in asserted and pair not in derived:
                 derived.add(pair)
                 out.add(entity, *pair)

@@ -268,26 +268,19 @@ def _waiter(lanes: Admission, got: list, name: str, cheap: bool, rank: float):
     return thread
 
 
-def _until(condition, seconds: float = 5.0) -> None:
-    stop = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < stop, "timed out"
-        time.sleep(0.005)
-
-
 def test_a_freed_worker_goes_to_the_waiting_job_of_lowest_rank():
     lanes = Admission(1)
     held = lanes.acquire(False, time.monotonic() + 1)
     got: list = []
     threads = [_waiter(lanes, got, "long", False, 9.0)]
-    _until(lambda: len(lanes._waiting) == 1)  # the long job asked first
+    wait_for(lambda: len(lanes._waiting) == 1)  # the long job asked first
     threads.append(_waiter(lanes, got, "short", False, 1.0))
-    _until(lambda: len(lanes._waiting) == 2)
+    wait_for(lambda: len(lanes._waiting) == 2)
     lanes.release(held)
-    _until(lambda: len(got) == 1)
+    wait_for(lambda: len(got) == 1)
     assert got == [("short", "general")]
     lanes.release("general")
-    _until(lambda: len(got) == 2)
+    wait_for(lambda: len(got) == 2)
     assert got[1] == ("long", "general") and not lanes._waiting
     for thread in threads:
         thread.join()
@@ -298,7 +291,7 @@ def test_a_cheap_job_ranked_behind_others_still_takes_a_kept_worker():
     lanes.acquire(False, time.monotonic() + 1)  # the one general worker stays busy
     got: list = []
     slow = _waiter(lanes, got, "slow", False, 1.0)
-    _until(lambda: len(lanes._waiting) == 1)
+    wait_for(lambda: len(lanes._waiting) == 1)
     cheap = _waiter(lanes, got, "cheap", True, 5.0)
     cheap.join(2)
     assert got == [("cheap", "reserved")]
