@@ -67,8 +67,8 @@ def parser() -> argparse.ArgumentParser:
                    help="kill a build whose process tree passes this (default 4096: the x100 target)")
     p.add_argument("--build-timeout", type=float, default=3600)
     p.add_argument("--sample-interval", type=float, default=0.5,
-                   help="seconds between memory samples of a build (default 0.5; reading the PSS of the x1 "
-                        "build's five processes takes some 25 ms, so 0.1 took a quarter of a core from it)")
+                   help="least seconds between memory samples of a build (default 0.5); a sample that took "
+                        "long stretches the wait (benchmarks.procs.SAMPLE_COST_RATIO)")
     p.add_argument("--builds-only", action="store_true",
                    help="measure the builds only: no in-process queries, no servers, no load")
     p.add_argument("--quick", action="store_true",
@@ -180,8 +180,7 @@ def _builds(options, results: dict, work: Path) -> dict[int, Path]:
             run = {"wall_s": round(measured.wall_s, 2), "returncode": measured.returncode,
                    "max_rss_mb": round(measured.max_rss_mb, 1), "peak_tree_mb": round(measured.peak_tree_mb, 1),
                    "killed": measured.killed, "stages": stages,
-                   "memory_curve": [s for i, s in enumerate(measured.samples)  # about one a second
-                                    if i % max(1, round(1 / options.sample_interval)) == 0]}
+                   "memory_curve": _about_one_a_second(measured.samples)}
             generation = stores.current(root) if measured.returncode == 0 else None
             if generation is not None:
                 summary = generation.summary()
@@ -202,6 +201,15 @@ def _builds(options, results: dict, work: Path) -> dict[int, Path]:
         results["builds"][str(size)] = {"runs": runs, "median": _median_build(runs)}
         shutil.rmtree(work / f"inputs-x{size}", ignore_errors=True)
     return built
+
+
+def _about_one_a_second(samples: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The memory samples to keep in the results: the first, then each at least a second after the last kept."""
+    kept: list[tuple[float, float]] = []
+    for sample in samples:
+        if not kept or sample[0] - kept[-1][0] >= 1:
+            kept.append(sample)
+    return kept
 
 
 def _stage_memory(measured: procs.Measured) -> list[dict]:
