@@ -175,8 +175,8 @@ def render(results: dict, json_path: Path | None = None) -> str:
     out("## Build")
     out("Wall time of `bmkg build` in a subprocess (start-up included), stage times from the build's summary, "
         "peak memory as the largest sum of PSS over the build's process tree (its forked SHACL workers included) "
-        f"sampled every {results.get('options', {}).get('sample_interval', 0.1)} s, and the largest single "
-        "process's max RSS.")
+        f"sampled every {results.get('options', {}).get('sample_interval', 0.1)} s (less often while a sample is "
+        "slow), and the largest single process's max RSS.")
     out("")
     stages = sorted({s for b in results["builds"].values() if b.get("median") for s in b["median"]["stages_s"]},
                     key=lambda s: ["read", "map", "validate", "reason", "write", "artefacts"].index(s)

@@ -8,6 +8,7 @@ import time
 from benchmarks import harness, procs
 
 ALLOCATE = [sys.executable, "-c", "import time; block = bytearray(200 * 1024 * 1024); time.sleep(2)"]
+SLEEP = [sys.executable, "-c", "import time; time.sleep(3)"]
 
 
 def test_the_peak_includes_what_the_child_holds():
@@ -18,7 +19,7 @@ def test_the_peak_includes_what_the_child_holds():
 
 
 def test_a_slow_sample_stretches_the_wait(monkeypatch):
-    fast = procs.run_measured([sys.executable, "-c", "import time; time.sleep(3)"], timeout_s=60, interval_s=0.1)
+    fast = procs.run_measured(SLEEP, timeout_s=60, interval_s=0.1)
     real = procs.tree_pss_mb
 
     def slow(pid):  # a sample as slow as one of a tree of several GB
@@ -26,7 +27,7 @@ def test_a_slow_sample_stretches_the_wait(monkeypatch):
         return real(pid)
 
     monkeypatch.setattr(procs, "tree_pss_mb", slow)
-    paced = procs.run_measured([sys.executable, "-c", "import time; time.sleep(3)"], timeout_s=60, interval_s=0.1)
+    paced = procs.run_measured(SLEEP, timeout_s=60, interval_s=0.1)
     # 0.1 s apart when a sample is quick; about SAMPLE_COST_RATIO x 0.05 s = 1 s apart when it is slow
     assert len(fast.samples) >= 6
     assert 1 <= len(paced.samples) <= 5
