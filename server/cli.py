@@ -216,6 +216,7 @@ def _web_process_app(app, runtime):
         runtime.executor.start(wait=1)  # serve as soon as one worker is up; the rest follow
     except Exception as error:  # the pool starts lazily on the first query instead
         log.error("query workers did not start: %s", error)
+    app.wsgi_app.prepare()  # the fast lane's store, and its copy into memory, before the first lookup
     # multiprocessing runs these finalizers when the web process ends (atexit handlers it skips)
     multiprocessing.util.Finalize(runtime, runtime.close, exitpriority=10)
     return app.wsgi_app  # Flask's own __call__ only forwards to it

@@ -15,6 +15,13 @@ process, with the full path's checks, dataset (the union default graph),
 row cap, result cache, headers and metrics; tests compare the two paths.
 Every other request, and any request that fails here, goes to Flask
 unchanged, which answers it (and its errors) the usual way.
+
+A small generation (``LOOKUP_COPY_MAX_TRIPLES``) is also copied into an
+in-memory store in the background, and lookups read the copy once it is
+complete: Oxigraph's in-memory store answers a lookup in about half the time
+its on-disk one takes (BENCHMARKS.md, issue 21). Only a read-only server
+copies, since a write changes the store on disk in place. Rows may come in
+another order than on the full path; the solutions are the same.
 """
 
 from __future__ import annotations
@@ -64,6 +71,8 @@ class FastLane:
         self.enabled = not settings.backend
         self._store: tuple[str, ox.Store] | None = None
         self._open_lock = threading.Lock()
+        self.copying: threading.Thread | None = None  # the latest copy into memory, for tests
+        self.copied: str | None = None  # the location whose in-memory copy lookups read
         self._plan = functools.lru_cache(maxsize=1024)(self._make_plan)
         self._cors = functools.lru_cache(maxsize=64)(
             lambda origin: responses.cors_headers(settings, origin, preflight=False))
@@ -192,18 +201,56 @@ class FastLane:
             return None
         return Plan(fmt, policy.cacheable(inspection))
 
+    def prepare(self) -> None:
+        """Open the current generation now, and start copying it, rather than on the first lookup."""
+        if not self.enabled:
+            return
+        try:
+            self._store_for(self.runtime.generation())
+        except Exception as error:  # no build yet, or a damaged one: the first lookup tries again
+            log.info("fast lane: the store is not open yet: %s", error)
+
     def _store_for(self, generation: store.Generation) -> ox.Store:
-        """This process's read-only handle on ``generation``, opened on first use (never before a fork)."""
+        """This process's store for ``generation``: its in-memory copy once made, else a read-only handle
+        opened on first use (never before a fork)."""
         location = self.runtime.location(generation)
         current = self._store
         if current is None or current[0] != location:
             with self._open_lock:
                 current = self._store
                 if current is None or current[0] != location:
-                    # the old handle is dropped: a replaced generation may be deleted soon after
-                    self._store = None
+                    # the old handle or copy is dropped: a replaced generation may be deleted soon after
+                    self._store = self.copied = None
                     current = self._store = (location, ox.Store.read_only(location))
+                    if self._worth_copying(generation):
+                        self.copying = threading.Thread(target=self._copy, args=current, daemon=True,
+                                                        name="bmkg-lookup-copy")
+                        self.copying.start()
         return current[1]
+
+    def _worth_copying(self, generation: store.Generation) -> bool:
+        settings = self.runtime.settings
+        if not settings.lookup_copy_max_triples or settings.enable_updates:
+            return False
+        triples = generation.summary().get("triples")
+        return isinstance(triples, int) and triples <= settings.lookup_copy_max_triples
+
+    def _copy(self, location: str, disk: ox.Store) -> None:
+        """Copy ``disk`` into memory; lookups read the copy if ``location`` is still current when it is done."""
+        began = time.perf_counter()
+        try:
+            # pyoxigraph releases the interpreter lock for both steps, so requests go on meanwhile
+            memory = ox.Store()
+            memory.bulk_load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        except Exception as error:  # lookups keep reading the store on disk
+            log.warning("fast lane: could not copy %s into memory: %s: %s", location, type(error).__name__, error)
+            return
+        with self._open_lock:
+            if self._store is None or self._store[0] != location:
+                return  # a newer generation came meanwhile
+            self._store, self.copied = (location, memory), location
+        log.info("fast lane: lookups read an in-memory copy of %s (%d statements, %.1f s)",
+                 location, len(memory), time.perf_counter() - began)
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from urllib.parse import quote
 
 import pytest
@@ -175,3 +176,96 @@ def test_lookups_need_no_query_worker(app, tiny):
         assert client.post("/sparql", data="SELECT * { ?s ?p ?o }", content_type=QUERY).status_code == 503
     finally:
         runtime.executor = real
+
+
+def _with_summary(generation, triples: int | None):
+    """Give a test generation the summary a build writes (only ``triples`` matters to the lane)."""
+    generation.summary_path.write_text(json.dumps({} if triples is None else {"triples": triples}), encoding="utf-8")
+    return generation
+
+
+def solutions(response) -> list:
+    """A SPARQL JSON answer's solutions, in a fixed order: a copy in memory may list them in another."""
+    bindings = json.loads(response.get_data())["results"]["bindings"]
+    return sorted(json.dumps(b, sort_keys=True) for b in bindings)
+
+
+def test_a_small_generation_is_read_from_an_in_memory_copy(make_app, tiny, store_root):
+    from ontology import store
+
+    generation = _with_summary(store.current(store_root), 20)
+    app = make_app(CACHE_BYTES=0, LOOKUP_COPY_MAX_TRIPLES=20)
+    lane = app.wsgi_app
+    lane.prepare()
+    on_disk = lane._store[1]
+    lane.copying.join(10)
+    assert lane.copied == str(generation.oxigraph) and lane._store[1] is not on_disk
+    for query in (lookup(tiny.gpt3), lookup(tiny.openai), lookup("https://w3id.org/bmkg/id/model/none")):
+        fast, full = both(app, "POST", "/sparql", data=query, content_type=QUERY)
+        assert fast.status_code == full.status_code == 200
+        assert solutions(fast) == solutions(full)
+        assert {k: v for k, v in fast.headers.items() if k != "Content-Length"} == \
+               {k: v for k, v in full.headers.items() if k != "Content-Length"}
+    fast, _ = both(app, "POST", "/sparql", data=lookup(tiny.gpt3), content_type=QUERY)
+    assert "GPT-3" in fast.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("triples, settings", [
+    (21, {"LOOKUP_COPY_MAX_TRIPLES": 20}),  # too large
+    (20, {"LOOKUP_COPY_MAX_TRIPLES": 0}),  # turned off
+    (None, {}),  # a generation without a summary: its size is unknown
+    (20, {"ENABLE_UPDATES": True}),  # writes change the store on disk, which a copy would not see
+])
+def test_no_copy_of_a_large_unknown_or_writable_generation(make_app, tiny, store_root, token, triples, settings):
+    from ontology import store
+
+    _with_summary(store.current(store_root), triples)
+    if settings.get("ENABLE_UPDATES"):
+        settings = {**settings, "UPDATE_TOKEN": token}
+    app = make_app(CACHE_BYTES=0, **settings)
+    response = app.test_client().post("/sparql", data=lookup(tiny.gpt3), content_type=QUERY)
+    assert response.status_code == 200 and b"GPT-3" in response.get_data()
+    assert app.wsgi_app.answered == 1 and app.wsgi_app.copying is None and app.wsgi_app.copied is None
+
+
+def test_a_new_generation_gets_its_own_copy(make_app, tiny, store_root, publish_generation):
+    from ontology import store
+
+    _with_summary(store.current(store_root), 20)
+    app = make_app(CACHE_BYTES=0)
+    lane, client = app.wsgi_app, app.test_client()
+    assert b"GPT-3" in client.post("/sparql", data=lookup(tiny.gpt3), content_type=QUERY).get_data()
+    lane.copying.join(10)
+    first = lane.copied
+    newer = _with_summary(publish_generation(store_root, [q for q in tiny.quads() if q.subject.value != tiny.gpt3]),
+                          20)
+    after = client.post("/sparql", data=lookup(tiny.gpt3), content_type=QUERY)
+    assert after.status_code == 200 and b"GPT-3" not in after.get_data()
+    lane.copying.join(10)
+    assert first is not None and lane.copied == str(newer.oxigraph) != first
+    assert b"GPT-3" not in client.post("/sparql", data=lookup(tiny.gpt3), content_type=QUERY).get_data()
+    assert b"OpenAI" in client.post("/sparql", data=lookup(tiny.openai), content_type=QUERY).get_data()
+
+
+def test_a_failed_copy_leaves_lookups_on_the_store_on_disk(make_app, tiny, store_root, monkeypatch, caplog):
+    from ontology import store
+    from server import fastlane
+
+    _with_summary(store.current(store_root), 20)
+    real = fastlane.ox.Store
+
+    class NoMemory:
+        read_only = staticmethod(real.read_only)
+
+        def __init__(self):
+            raise MemoryError("no room for a copy")
+
+    monkeypatch.setattr(fastlane.ox, "Store", NoMemory)
+    app = make_app(CACHE_BYTES=0)
+    client = app.test_client()
+    assert b"GPT-3" in client.post("/sparql", data=lookup(tiny.gpt3), content_type=QUERY).get_data()
+    app.wsgi_app.copying.join(10)
+    assert app.wsgi_app.copied is None
+    assert "could not copy" in caplog.text and "no room for a copy" in caplog.text
+    assert b"GPT-3" in client.post("/sparql", data=lookup(tiny.gpt3), content_type=QUERY).get_data()
+    assert app.wsgi_app.answered == 2
