@@ -36,9 +36,10 @@ DEFAULTS = {
     "CACHE_BYTES": 64 * 1024 * 1024,  # result cache per web process; 0 disables it
     "CACHE_ENTRY_MAX_BYTES": 4 * 1024 * 1024,
     "GZIP_MIN_BYTES": 1024,
-    # Point lookups (server/fastlane.py) read an in-memory copy of a generation of at most this many statements
-    # (summary.json "triples"), about 600 bytes a statement per web process; 0: always the on-disk store.
-    "LOOKUP_COPY_MAX_TRIPLES": 500_000,
+    # A read-only server reads a generation of at most this many statements (summary.json "triples") from
+    # in-memory copies: one for the fast lane and one its query workers share, per web process, about 600
+    # bytes a statement each; 0: always the store on disk.
+    "MEMORY_COPY_MAX_TRIPLES": 500_000,
     "GENERATION_CHECK_S": 0.0,  # how often to readlink STORE/current; 0: every request
     "BASE_IRI": None,  # base for relative IRIs; None: the endpoint's own URL
     "WRITE_LOCK_WAIT_S": 10.0,  # how long a write waits for a build to finish
@@ -97,7 +98,7 @@ class Settings:
     cheap_workers: int = 1
     cheap_timeout_s: float = 5.0
     queue_weight: float = 16.0
-    lookup_copy_max_triples: int = 0
+    memory_copy_max_triples: int = 0
 
 
 def _number(name: str, value, *, integer: bool, minimum: float, positive: bool = False):
@@ -271,7 +272,7 @@ def parse(config: Mapping) -> Settings:
         cheap_timeout_s=float(_number("CHEAP_TIMEOUT_S", c["CHEAP_TIMEOUT_S"], integer=False, minimum=0,
                                       positive=True)),
         queue_weight=float(_number("QUEUE_WEIGHT", c["QUEUE_WEIGHT"], integer=False, minimum=0)),
-        lookup_copy_max_triples=_number("LOOKUP_COPY_MAX_TRIPLES", c["LOOKUP_COPY_MAX_TRIPLES"], integer=True,
+        memory_copy_max_triples=_number("MEMORY_COPY_MAX_TRIPLES", c["MEMORY_COPY_MAX_TRIPLES"], integer=True,
                                         minimum=0),
         **_backend(c, enable_updates),
     )

@@ -8,6 +8,13 @@ Workers are plain subprocesses with two pipes, not ``multiprocessing``
 children, so nothing is forked from a threaded web process and a worker
 starts without importing Flask or rdflib.
 
+For a generation the caller wants read from memory (``copy``), the pool also
+starts a zygote (``server.worker``): a process that copies the generation into
+memory once and forks workers sharing the copy. Until the zygote is ready, and
+if it fails, workers are spawned as above; once it is ready, idle spawned
+workers are replaced by forked ones. A zygote is replaced with the generation,
+and lives on until the last worker it forked is gone.
+
 Jobs are admitted by lane (``Admission``): at most ``size`` jobs run in the
 general lane at once, and ``reserved`` more workers are kept for jobs the
 caller marks cheap (or that recently ran under ``SHORT_S``), so a cheap query
@@ -23,6 +30,10 @@ import bisect
 import itertools
 import logging
 import os
+import select
+import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -198,11 +209,117 @@ class WorkerFailed(ExecutorError):
     pass
 
 
+class _Forked:
+    """A worker a zygote forked, with the part of ``subprocess.Popen`` the pool uses.
+
+    It is the zygote's child, not this process's, so it is watched and killed through a pidfd,
+    which cannot reach another process that later gets the same pid.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # gone already
+            self._fd, self.returncode = None, -signal.SIGKILL
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._fd is not None and select.select([self._fd], [], [], 0)[0]:
+            self.returncode = -signal.SIGKILL  # the exit status is the zygote's to read; the worker is gone
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                signal.pidfd_send_signal(self._fd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def wait(self) -> int:
+        if self._fd is not None:
+            select.select([self._fd], [], [])
+            os.close(self._fd)
+            self._fd = None
+            self.returncode = -signal.SIGKILL if self.returncode is None else self.returncode
+        return self.returncode
+
+
+class _Zygote:
+    """The pool's handle on a zygote process (``server.worker.zygote``) for the generation at ``location``."""
+
+    def __init__(self, location: str):
+        self.location = location
+        self.popen: subprocess.Popen | None = None
+        self.channel: socket.socket | None = None
+        self.ready = False
+        self.children = 0  # live workers it forked
+        self.retired = False  # replaced: closed once its last worker is gone
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def fork(self) -> tuple[_Forked, Connection, Connection]:
+        """A new worker: its process handle, and the pipe ends to read its replies and send it jobs."""
+        from server.worker import receive_exactly
+
+        job_read, job_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        try:
+            with self._lock:
+                if self._closed or self.channel is None:
+                    raise OSError("the zygote is closed")
+                socket.send_fds(self.channel, [b"F"], [job_read, reply_write])
+                (pid,) = struct.unpack("!q", receive_exactly(self.channel, 8))
+                if pid > 0:
+                    self.children += 1
+        except (OSError, EOFError) as error:
+            for fd in (job_write, reply_read):
+                os.close(fd)
+            raise WorkerFailed(f"the zygote could not fork a query worker: {error}") from error
+        finally:
+            os.close(job_read)
+            os.close(reply_write)
+        if pid <= 0:
+            for fd in (job_write, reply_read):
+                os.close(fd)
+            raise WorkerFailed("the zygote could not fork a query worker")
+        return _Forked(pid), Connection(reply_read, writable=False), Connection(job_write, readable=False)
+
+    def child_gone(self) -> None:
+        with self._lock:
+            self.children -= 1
+            last = self.retired and self.children <= 0
+        if last:
+            self.close()
+
+    def retire(self) -> None:
+        with self._lock:
+            self.retired = True
+            last = self.children <= 0
+        if last:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the zygote; the workers it forked die with it (PR_SET_PDEATHSIG)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self.ready = False
+        if self.channel is not None:
+            self.channel.close()
+        if self.popen is not None:
+            self.popen.kill()
+            self.popen.wait()
+
+
 @dataclass(eq=False)  # identity semantics: processes go in sets
 class _Process:
-    popen: subprocess.Popen
+    popen: subprocess.Popen | _Forked
     inbox: Connection
     outbox: Connection
+    zygote: _Zygote | None = None  # the zygote that forked it, whose in-memory copy it reads
+    location: str | None = None  # the generation it opened first
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _killed: bool = False
@@ -220,6 +337,8 @@ class _Process:
             self.popen.wait()
             self.inbox.close()  # twice would close whatever file got the descriptor in between
             self.outbox.close()
+        if self.zygote is not None:
+            self.zygote.child_gone()
 
 
 class Executor:
@@ -235,6 +354,8 @@ class Executor:
         reserved: int = 0,
         reserved_timeout: float | None = None,
         queue_weight: float = 16.0,
+        copy: Callable[[str], bool] | None = None,
+        copy_timeout: float = 300.0,
     ):
         self.general = size
         self.reserved = reserved
@@ -253,6 +374,10 @@ class Executor:
         self._pid = os.getpid()
         self._closed = False
         self._spawner: ThreadPoolExecutor | None = None
+        self._copy = copy  # whether a generation (the path of its database) should be read from memory
+        self._copy_timeout = copy_timeout  # the longest a zygote may take to copy its generation
+        self._copy_wanted: dict[str, bool] = {}
+        self._zygote: _Zygote | None = None
 
     # -- public -----------------------------------------------------------------
 
@@ -263,6 +388,7 @@ class Executor:
         finish starting in the background.
         """
         self._reset_after_fork()
+        self._follow(self._generation())
         with self._cond:
             missing = self.size - self._count
             self._count += missing
@@ -344,6 +470,7 @@ class Executor:
                 raise QueryTimeout(timeout, waited=sent - arrived, lane_limit=lane_limit)
             reply = process.inbox.recv()
             self.costs.record(key, time.monotonic() - sent)
+            self._follow(job.get("generation"))
         except (EOFError, OSError) as error:
             self._discard(process)
             raise WorkerFailed(f"the query worker died ({error or 'no reply'})") from error
@@ -351,12 +478,13 @@ class Executor:
             if process in self._live:
                 self._discard(process)
             raise
-        self._checkin(process)
+        self._checkin(process, job.get("generation"))
         return reply
 
     def stats(self) -> dict:
         with self._cond:
-            stats = {"size": self.size, "live": len(self._live), "idle": len(self._idle)}
+            stats = {"size": self.size, "live": len(self._live), "idle": len(self._idle),
+                     "in_memory": sum(1 for process in self._live if process.zygote is not None)}
         if self.reserved:
             stats["reserved"] = self.reserved
         return stats
@@ -371,8 +499,11 @@ class Executor:
             self._count = 0
             self._cond.notify_all()
             spawner = self._spawner if os.getpid() == self._pid else None
+            zygote, self._zygote = (self._zygote if os.getpid() == self._pid else None), None
         for process in processes:
             process.kill()
+        if zygote is not None:
+            zygote.close()
         if spawner is not None:
             spawner.shutdown(wait=wait)
 
@@ -387,6 +518,7 @@ class Executor:
             self._cond = threading.Condition()
             self._spawner = None
             self._admission = Admission(self.general, self.reserved)
+            self._zygote = None  # the parent's, which this process must not use
 
     def _spawn_thread(self) -> ThreadPoolExecutor:
         # Workers ask Linux to kill them when their parent goes (PR_SET_PDEATHSIG),
@@ -430,7 +562,14 @@ class Executor:
                 self._cond.notify()
             raise
 
-    def _checkin(self, process: _Process) -> None:
+    def _checkin(self, process: _Process, location: str | None = None) -> None:
+        """Make ``process`` idle again. If the generation of its last job (``location``; else the one it
+        opened) has a ready zygote whose copy it does not read, a worker forked by the zygote takes its place."""
+        zygote = self._zygote
+        if zygote is not None and zygote.ready and process.zygote is not zygote \
+                and zygote.location == (location or process.location):
+            self._retire([process])
+            return
         with self._cond:
             if self._closed or process not in self._live:
                 closed = True
@@ -440,6 +579,85 @@ class Executor:
                 self._cond.notify()
         if closed:
             process.kill()
+
+    def _retire(self, processes: list[_Process]) -> None:
+        """Replace ``processes`` (live, not running a job) with new workers; not a restart."""
+        with self._cond:
+            for process in processes:
+                if process in self._idle:
+                    self._idle.remove(process)
+                self._live.discard(process)
+                self._count -= 1
+            self._cond.notify_all()
+            closed = self._closed
+        for process in processes:
+            process.kill()
+            if not closed:
+                threading.Thread(target=self._replenish, name="bmkg-worker-replace", daemon=True).start()
+
+    def _follow(self, location: str | None) -> None:
+        """Start a zygote for the generation at ``location`` if it should be read from memory and has none."""
+        zygote = self._zygote
+        if self._copy is None or location is None or (zygote is not None and zygote.location == location):
+            return
+        wanted = self._copy_wanted.get(location)
+        if wanted is None:
+            if len(self._copy_wanted) > 16:
+                self._copy_wanted.clear()
+            try:
+                wanted = bool(self._copy(location))
+            except Exception as error:  # a summary that cannot be read: the store on disk
+                log.warning("cannot tell whether to copy %s into memory: %s", location, error)
+                wanted = False
+            self._copy_wanted[location] = wanted
+        with self._cond:
+            old = self._zygote
+            if self._closed or (old is not None and old.location == location) or (old is None and not wanted):
+                return
+            self._zygote = new = _Zygote(location) if wanted else None
+        if old is not None:
+            old.retire()
+        if new is not None:
+            threading.Thread(target=self._start_zygote, args=(new,), name="bmkg-zygote-start", daemon=True).start()
+
+    def _start_zygote(self, zygote: _Zygote) -> None:
+        from server.worker import receive_message, send_message
+
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_SOURCE_ROOT, env.get("PYTHONPATH")) if p)
+        command = [sys.executable, "-m", "server.worker", "zygote", str(theirs.fileno()), str(os.getpid())]
+        began = time.monotonic()
+        try:
+            try:
+                zygote.popen = self._spawn_thread().submit(
+                    subprocess.Popen, command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env
+                ).result()
+            finally:
+                theirs.close()
+            zygote.channel = ours
+            send_message(ours, {"prefixes": self._prefixes, "generation": zygote.location})
+            ours.settimeout(self._copy_timeout)
+            reply = receive_message(ours)
+            ours.settimeout(None)
+            if "ready" not in reply:
+                raise WorkerFailed(reply.get("error", "no answer"))
+        except (OSError, EOFError, RuntimeError, ValueError, WorkerFailed) as error:
+            log.warning("query workers read %s on disk: its copy into memory failed: %s", zygote.location, error)
+            ours.close()
+            zygote.close()
+            return
+        with self._cond:
+            current = self._zygote is zygote and not self._closed
+            if current:
+                zygote.ready = True
+                stale = [process for process in self._idle if process.zygote is not zygote]
+        if not current:
+            zygote.close()
+            return
+        log.info("query workers read an in-memory copy of %s (%d statements, %.1f s)",
+                 zygote.location, reply.get("statements", 0), time.monotonic() - began)
+        self._retire(stale)
 
     def _discard(self, process: _Process) -> None:
         process.kill()
@@ -468,7 +686,22 @@ class Executor:
             if not closed:  # after close() there is nothing to replace, and nothing to say
                 log.warning("could not replace a query worker: %s", error)
 
-    def _launch(self) -> tuple[subprocess.Popen, Connection, Connection]:
+    def _launch(self) -> tuple[subprocess.Popen | _Forked, Connection, Connection, _Zygote | None, str | None]:
+        """A new worker, not yet ready: its process, reply and job pipes, the zygote that forked it, and the
+        generation it opens."""
+        location = self._generation()
+        self._follow(location)  # so that a zygote of an older generation is not the one waited for
+        zygote = self._zygote
+        if zygote is not None and zygote.ready and zygote.location == location:
+            try:
+                launched = zygote.fork()
+            except WorkerFailed as error:  # spawned workers from now on, not a retry each time
+                log.warning("query workers read %s on disk: %s", location, error)
+                zygote.close()
+            else:
+                forked, inbox, outbox = launched
+                outbox.send({"prefixes": self._prefixes, "generation": location})  # a pipe: cannot block here
+                return forked, inbox, outbox, zygote, location
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
         env = dict(os.environ)
@@ -492,17 +725,17 @@ class Executor:
         os.close(reply_write)
         outbox = Connection(job_write, readable=False)
         inbox = Connection(reply_read, writable=False)
-        outbox.send({"prefixes": self._prefixes, "generation": self._generation()})
-        return popen, inbox, outbox
+        outbox.send({"prefixes": self._prefixes, "generation": location})
+        return popen, inbox, outbox, None, location
 
-    def _handshake(self, launched: tuple[subprocess.Popen, Connection, Connection]) -> _Process:
-        popen, inbox, outbox = launched
-        process = _Process(popen, inbox, outbox)
+    def _handshake(self, launched: tuple) -> _Process:
+        """``launched``: what ``_launch`` returns."""
+        process = _Process(*launched)
         try:
-            ready = inbox.poll(self._startup_timeout)
-            reply = inbox.recv() if ready else ("error", "start", "no answer")
+            ready = process.inbox.poll(self._startup_timeout)
+            reply = process.inbox.recv() if ready else ("error", "start", "no answer")
         except (EOFError, OSError) as error:
-            reply = ("error", "start", f"exited with {popen.poll()} ({error or 'no reply'})")
+            reply = ("error", "start", f"exited with {process.popen.poll()} ({error or 'no reply'})")
         if reply[0] != "ready":
             process.kill()
             raise WorkerFailed(f"a query worker could not start: {reply[-1]}")

@@ -16,12 +16,12 @@ row cap, result cache, headers and metrics; tests compare the two paths.
 Every other request, and any request that fails here, goes to Flask
 unchanged, which answers it (and its errors) the usual way.
 
-A small generation (``LOOKUP_COPY_MAX_TRIPLES``) is also copied into an
+A small generation (``Runtime.worth_copying``) is also copied into an
 in-memory store in the background, and lookups read the copy once it is
 complete: Oxigraph's in-memory store answers a lookup in about half the time
 its on-disk one takes (BENCHMARKS.md, issue 21). Only a read-only server
 copies, since a write changes the store on disk in place. Rows may come in
-another order than on the full path; the solutions are the same.
+another order than from a query worker; the solutions are the same.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from werkzeug.http import http_date, parse_accept_header
 from werkzeug.wsgi import get_current_url
 
 from ontology import store
-from server import lexer, negotiation, policy, responses, results
+from server import lexer, negotiation, policy, responses, results, worker
 from server.cache import Entry
 from server.generations import last_modified
 from server.protocol import MEMO_TEXT_CHARS, decode_params
@@ -222,26 +222,17 @@ class FastLane:
                     # the old handle or copy is dropped: a replaced generation may be deleted soon after
                     self._store = self.copied = None
                     current = self._store = (location, ox.Store.read_only(location))
-                    if self._worth_copying(generation):
+                    if self.runtime.worth_copying(location):
                         self.copying = threading.Thread(target=self._copy, args=current, daemon=True,
                                                         name="bmkg-lookup-copy")
                         self.copying.start()
         return current[1]
 
-    def _worth_copying(self, generation: store.Generation) -> bool:
-        settings = self.runtime.settings
-        if not settings.lookup_copy_max_triples or settings.enable_updates:
-            return False
-        triples = generation.summary().get("triples")
-        return isinstance(triples, int) and triples <= settings.lookup_copy_max_triples
-
     def _copy(self, location: str, disk: ox.Store) -> None:
         """Copy ``disk`` into memory; lookups read the copy if ``location`` is still current when it is done."""
         began = time.perf_counter()
         try:
-            # pyoxigraph releases the interpreter lock for both steps, so requests go on meanwhile
-            memory = ox.Store()
-            memory.bulk_load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+            memory = worker.memory_copy(disk)  # requests go on meanwhile
         except Exception as error:  # lookups keep reading the store on disk
             log.warning("fast lane: could not copy %s into memory: %s: %s", location, type(error).__name__, error)
             return

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask, current_app
 from ontology import store
@@ -74,6 +75,7 @@ class Runtime:
                 reserved=settings.cheap_workers,
                 reserved_timeout=settings.cheap_timeout_s,
                 queue_weight=settings.queue_weight,
+                copy=self.worth_copying,
             )
         self._stats: dict[str, Stats] = {}
         self._locations: dict[object, str] = {}
@@ -103,6 +105,15 @@ class Runtime:
             "format": fmt,
             "cap": self.settings.row_cap if cap is None else cap,
         }
+
+    def worth_copying(self, location: str) -> bool:
+        """Whether the generation at ``location`` (its database) should be read from an in-memory copy:
+        on a read-only server, when its summary says it has at most ``MEMORY_COPY_MAX_TRIPLES`` statements."""
+        limit = self.settings.memory_copy_max_triples
+        if not limit or self.settings.enable_updates or self.settings.backend:
+            return False
+        triples = store.Generation(Path(location).parent).summary().get("triples")
+        return isinstance(triples, int) and triples <= limit
 
     def location(self, generation) -> str:
         """The path of ``generation``'s database."""

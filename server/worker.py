@@ -17,14 +17,27 @@ kill the process with SIGSEGV. The server's limits (``MAX_QUERY_DEPTH``,
 ``MAX_QUERY_TOKENS``, see ``server.policy``) keep requests far below what this
 stack holds; the stack is address space, and only the pages a query touches
 take memory.
+
+A small read-only generation is read faster from memory than from disk (about
+twice as fast, BENCHMARKS.md, issue 21), but a worker that copied it would pay
+the copy again each time a timeout kills it. So a *zygote* makes the copy once:
+run as ``python -m server.worker zygote SOCKET_FD PARENT_PID``, it copies the
+generation into an in-memory store, then forks a worker for each request on
+the socket. The forked workers share the copy's pages with the zygote (they
+only read them), start in milliseconds, and answer jobs as above.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
+import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
@@ -33,6 +46,16 @@ from server import results
 
 #: The job thread's stack: 32 times the usual 8 MiB main-thread stack (see the module's docstring).
 STACK_BYTES = 256 * 1024 * 1024
+
+
+def memory_copy(disk: ox.Store) -> ox.Store:
+    """An in-memory store holding every graph of ``disk``.
+
+    pyoxigraph releases the interpreter lock while it dumps and loads, so other threads go on meanwhile.
+    """
+    memory = ox.Store()
+    memory.bulk_load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    return memory
 
 
 class _Worker:
@@ -49,6 +72,10 @@ class _Worker:
             self.store = ox.Store.read_only(path)
             self.path = path
         return self.store
+
+    def copy(self, path: str) -> None:
+        """Read ``path`` from an in-memory copy from now on."""
+        self.store, self.path = memory_copy(ox.Store.read_only(path)), path
 
     def query(self, job: dict) -> tuple:
         try:
@@ -110,13 +137,21 @@ def _die_with_parent(parent: int) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:2] == ["zygote"]:
+        sock_fd, parent = int(argv[2]), int(argv[3])
+        _die_with_parent(parent)
+        return zygote(socket.socket(fileno=sock_fd))
     read_fd, write_fd, parent = (int(a) for a in argv[1:4])
     _die_with_parent(parent)
-    # The jobs run on a thread with a large stack; the main thread only waits for it.
+    return _on_large_stack(lambda: serve(read_fd, write_fd))
+
+
+def _on_large_stack(run: Callable[[], int]) -> int:
+    """``run()`` on a thread with a large stack; the calling thread only waits for it."""
     outcome = {"status": 1}
 
     def target() -> None:
-        outcome["status"] = serve(read_fd, write_fd)
+        outcome["status"] = run()
 
     try:
         threading.stack_size(STACK_BYTES)
@@ -124,19 +159,86 @@ def main(argv: list[str]) -> int:
         thread.start()
     except (RuntimeError, ValueError) as error:  # no address space for it (a ulimit -v): the usual stack
         print(f"bmkg worker: no {STACK_BYTES >> 20} MiB stack ({error}); using the main thread's", file=sys.stderr)
-        return serve(read_fd, write_fd)
+        return run()
     thread.join()
     return outcome["status"]
 
 
-def serve(read_fd: int, write_fd: int) -> int:
-    """Answer jobs from the pipe until it closes."""
+def zygote(channel: socket.socket) -> int:
+    """Copy a generation into memory, then fork a worker sharing the copy for each request.
+
+    The socket carries, from the executor: the init message (``send_message``), then for each worker
+    one byte with the worker's two pipe ends (job read, reply write) attached; to the executor: a
+    message saying ready (or why not), then each forked worker's pid (8 bytes).
+    """
+    try:
+        init = receive_message(channel)
+    except (EOFError, OSError):
+        return 0
+    worker = _Worker(init.get("prefixes") or {})
+    try:
+        worker.copy(init["generation"])
+    except Exception as error:  # OSError, RuntimeError for a damaged database, MemoryError
+        send_message(channel, {"error": f"cannot copy the store into memory: {type(error).__name__}: {error}"})
+        return 1
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the workers; the executor watches them by pidfd
+    send_message(channel, {"ready": os.getpid(), "statements": len(worker.store)})
+    me = os.getpid()
+    while True:
+        try:
+            request, fds, _flags, _address = socket.recv_fds(channel, 1, 2)
+        except OSError:
+            return 0
+        if not request:  # the executor closed its end
+            return 0
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            channel.sendall(struct.pack("!q", -1))
+            continue
+        pid = os.fork()
+        if pid == 0:  # the worker: the job loop of a spawned one, on the copy
+            status = 1
+            try:
+                channel.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _die_with_parent(me)
+                status = _on_large_stack(lambda: serve(fds[0], fds[1], worker))
+            finally:
+                os._exit(status)
+        for fd in fds:
+            os.close(fd)
+        channel.sendall(struct.pack("!q", pid))
+
+
+def send_message(channel: socket.socket, message: dict) -> None:
+    data = json.dumps(message).encode("utf-8")
+    channel.sendall(struct.pack("!I", len(data)) + data)
+
+
+def receive_message(channel: socket.socket) -> dict:
+    (size,) = struct.unpack("!I", receive_exactly(channel, 4))
+    return json.loads(receive_exactly(channel, size))
+
+
+def receive_exactly(channel: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = channel.recv(size - len(data))
+        if not chunk:
+            raise EOFError("the other end closed the socket")
+        data += chunk
+    return data
+
+
+def serve(read_fd: int, write_fd: int, worker: _Worker | None = None) -> int:
+    """Answer jobs from the pipe until it closes; ``worker`` is one a zygote prepared."""
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     try:
         init = inbox.recv()
     except EOFError:
         return 0
-    worker = _Worker(init.get("prefixes") or {})
+    worker = worker or _Worker(init.get("prefixes") or {})
     if init.get("generation"):
         try:
             worker.open(init["generation"])

@@ -37,7 +37,7 @@ def test_the_limits_and_the_lane_have_documented_defaults(store_root):
     ("BMKG_MAX_QUERY_TOKENS", "many", "MAX_QUERY_TOKENS must be a number"),
     ("BMKG_MAX_SUBQUERY_DEPTH", "1.5", "MAX_SUBQUERY_DEPTH must be a whole number"),
     ("BMKG_CHEAP_WORKERS", "-1", "CHEAP_WORKERS must be >= 0"),
-    ("BMKG_LOOKUP_COPY_MAX_TRIPLES", "1.5", "LOOKUP_COPY_MAX_TRIPLES must be a whole number"),
+    ("BMKG_MEMORY_COPY_MAX_TRIPLES", "1.5", "MEMORY_COPY_MAX_TRIPLES must be a whole number"),
     ("BMKG_CHEAP_TIMEOUT_S", "0", "CHEAP_TIMEOUT_S must be > 0"),
 ])
 def test_junk_values_are_rejected_with_the_setting_named(store_root, monkeypatch, name, value, message):

@@ -308,3 +308,85 @@ def test_costs_rank_short_queries_ahead_and_forget_the_oldest():
     assert costs.rank(3.0, "short") < costs.rank(0.0, "long") < costs.rank(9.0, "short")  # passes within 8 s only
     costs.record("third", 1.0)  # the book holds two: "short", run least recently, is forgotten
     assert costs.rank(0.0, "short") == 1.0 and costs.rank(0.0, "long") == 8.0
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def _until(condition, seconds: float = 30) -> None:
+    """Wait for ``condition()`` (a zygote copies its generation in the background); fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@contextmanager
+def copying_pool(generation, size: int = 2, **options):
+    pool = Executor(size, generation=generation, copy=lambda location: True, **options)
+    try:
+        pool.start()
+        yield pool
+    finally:
+        pool.close()
+
+
+def test_workers_forked_by_a_zygote_read_a_copy_in_memory(store_root):
+    location = str(store.current(store_root).oxigraph)
+    with copying_pool(lambda: location) as pool:
+        _until(lambda: pool.stats()["in_memory"] == 2)
+        zygote = pool._zygote.popen.pid
+        assert {_parent(p.popen.pid) for p in pool._live} == {zygote}
+        reply = pool.run(job(store_root, "SELECT ?l { ?m <http://www.w3.org/2000/01/rdf-schema#label> ?l }"),
+                         timeout=10)
+        assert reply[0] == "ok" and b"GPT-3" in reply[1]
+        # a killed worker's replacement is forked again, not spawned
+        victim = pool._idle[-1]
+        os.kill(victim.popen.pid, signal.SIGKILL)
+        victim.popen.wait()
+        assert pool.run(job(store_root, "ASK { ?s ?p ?o }"), timeout=10)[0] == "ok"
+        pool.start()  # tops the pool up, as a job would when every worker is busy
+        assert pool.stats()["in_memory"] == 2 and {_parent(p.popen.pid) for p in pool._live} == {zygote}
+        workers = [p.popen.pid for p in pool._live]
+    _until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in [zygote, *workers]), 5)
+
+
+def test_a_zygote_that_fails_leaves_the_spawned_workers(store_root, caplog):
+    location = str(store.current(store_root).oxigraph)
+    with copying_pool(lambda: location, copy_timeout=0.001) as pool:  # no copy is made that fast
+        _until(lambda: "copy into memory failed" in caplog.text, 10)
+        assert pool.run(job(store_root, "ASK { ?s ?p ?o }"), timeout=10)[0] == "ok"
+        assert pool.stats() == {"size": 2, "live": 2, "idle": 2, "in_memory": 0}
+        assert {_parent(p.popen.pid) for p in pool._live} == {os.getpid()}
+
+
+def test_a_new_generation_gets_a_new_zygote(store_root, tiny, publish_generation):
+    current = lambda: str(store.current(store_root).oxigraph)  # noqa: E731
+    label = "SELECT ?l { ?m <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+    with copying_pool(current) as pool:
+        _until(lambda: pool.stats()["in_memory"] == 2)
+        first = pool._zygote.popen.pid
+        publish_generation(store_root, [q for q in tiny.quads() if q.subject.value != tiny.gpt3])
+        # workers of the old copy answer from the new generation on disk meanwhile
+        reply = pool.run(job(store_root, label), timeout=10)
+        assert reply[0] == "ok" and b"GPT-3" not in reply[1] and b"BERT" in reply[1]
+        _until(lambda: pool._zygote.ready and pool._zygote.popen.pid != first)
+        for _ in range(4):  # each worker of the old copy is replaced once it has finished a job
+            assert pool.run(job(store_root, label), timeout=10)[0] == "ok"
+        _until(lambda: pool.stats()["in_memory"] == 2 and all(p.zygote is pool._zygote for p in pool._live))
+        reply = pool.run(job(store_root, label), timeout=10)
+        assert reply[0] == "ok" and b"GPT-3" not in reply[1] and b"BERT" in reply[1]
+        _until(lambda: not os.path.exists(f"/proc/{first}"), 5)  # the old zygote went with its last worker
+
+
+def test_no_zygote_for_a_generation_not_worth_copying(store_root):
+    generation = store.current(store_root)
+    pool = Executor(1, generation=lambda: str(generation.oxigraph), copy=lambda location: False)
+    try:
+        pool.start()
+        assert pool.run(job(store_root, "ASK {}"), timeout=10)[0] == "ok"
+        assert pool._zygote is None and pool.stats()["in_memory"] == 0
+    finally:
+        pool.close()

@@ -194,7 +194,7 @@ def test_a_small_generation_is_read_from_an_in_memory_copy(make_app, tiny, store
     from ontology import store
 
     generation = _with_summary(store.current(store_root), 20)
-    app = make_app(CACHE_BYTES=0, LOOKUP_COPY_MAX_TRIPLES=20)
+    app = make_app(CACHE_BYTES=0, MEMORY_COPY_MAX_TRIPLES=20)
     lane = app.wsgi_app
     lane.prepare()
     on_disk = lane._store[1]
@@ -211,8 +211,8 @@ def test_a_small_generation_is_read_from_an_in_memory_copy(make_app, tiny, store
 
 
 @pytest.mark.parametrize("triples, settings", [
-    (21, {"LOOKUP_COPY_MAX_TRIPLES": 20}),  # too large
-    (20, {"LOOKUP_COPY_MAX_TRIPLES": 0}),  # turned off
+    (21, {"MEMORY_COPY_MAX_TRIPLES": 20}),  # too large
+    (20, {"MEMORY_COPY_MAX_TRIPLES": 0}),  # turned off
     (None, {}),  # a generation without a summary: its size is unknown
     (20, {"ENABLE_UPDATES": True}),  # writes change the store on disk, which a copy would not see
 ])
