@@ -1,4 +1,5 @@
-"""The SPARQL servers compared: ``bmkg serve``, ``oxigraph serve`` and rdflib-endpoint, on 127.0.0.1.
+"""The SPARQL servers compared: ``bmkg serve``, ``oxigraph serve`` (on disk, and in memory) and
+rdflib-endpoint, on 127.0.0.1.
 
 Every engine gets the same queries as a direct POST (``application/sparql-query``)
 asking for SPARQL JSON results, over the union of the same named graphs.
@@ -123,6 +124,34 @@ def start_oxigraph(dump: Path, scratch: Path, logs: Path, timeout_s: float = 60)
                           port, logs / f"oxigraph-{port}.log")
     ready = wait_ready(server, "/query", timeout_s)
     return Endpoint("oxigraph", server, "/query", ready, setup)
+
+
+def start_oxigraph_memory(dump: Path, logs: Path, timeout_s: float = 60) -> Endpoint:
+    """``oxigraph serve`` with an in-memory store, loaded with ``dump`` over its Graph Store endpoint after
+    the start (its ``load`` command writes to disk only). bmkg reads small generations from memory, so this is
+    the like-for-like peer; ``setup_s`` is the load."""
+    binary = VENV_BIN / "oxigraph"
+    if not binary.exists():
+        raise EngineUnavailable(f"no oxigraph server at {binary} (PyPI package oxigraph)")
+    port = procs.free_port()
+    server = procs.Server("oxigraph-memory", [str(binary), "serve", "--bind", f"127.0.0.1:{port}",
+                                              "--union-default-graph"], port, logs / f"oxigraph-memory-{port}.log")
+    ready = wait_ready(server, "/query", timeout_s)
+    t0 = time.perf_counter()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        with open(dump, "rb") as body:
+            connection.request("POST", "/store", body=body, headers={
+                "Content-Type": "application/n-quads", "Content-Length": str(dump.stat().st_size)})
+            response = connection.getresponse()
+            detail = response.read()[:500]
+        connection.close()
+        if response.status not in (200, 201, 204):
+            raise EngineUnavailable(f"oxigraph serve (in memory) refused the dump: {response.status} {detail!r}")
+    except BaseException:
+        server.stop()
+        raise
+    return Endpoint("oxigraph-memory", server, "/query", ready, time.perf_counter() - t0)
 
 
 def rdflib_endpoint_command(venv: Path = RDFLIB_ENDPOINT_VENV) -> Path:

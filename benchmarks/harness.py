@@ -22,7 +22,7 @@ from benchmarks import attack, engines, load, machine, procs, report, scale, wor
 from ontology import store as stores
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = ("bmkg", "bmkg-cache", "oxigraph", "rdflib-endpoint")
+ENGINES = ("bmkg", "bmkg-cache", "oxigraph", "oxigraph-memory", "rdflib-endpoint")
 MARKER = ".bmkg-bench"
 MAX_RESTARTS = 3  # an engine that leaves this many queries unanswered in time is not sent the rest
 MIXES = ("point", "library")
@@ -286,6 +286,8 @@ def _start(engine: str, root: Path, work: Path, size: int):
     dump = engines.decompressed_dump(root, work / "dumps")
     if engine == "oxigraph":
         return engines.start_oxigraph(dump, work / "peers", logs)
+    if engine == "oxigraph-memory":
+        return engines.start_oxigraph_memory(dump, logs)
     return engines.start_rdflib_endpoint(dump, logs)
 
 
@@ -304,7 +306,8 @@ def _served(options, results: dict, size: int, root: Path, work: Path) -> None:
     expected = results["inprocess"].get(key, {}).get("library", {})
     if not load.available() and "wrk is not installed (Debian package wrk): no load figures" not in results["notes"]:
         results["notes"].append("wrk is not installed (Debian package wrk): no load figures")
-    order = [e for e in ("rdflib-endpoint", "oxigraph", "bmkg", "bmkg-cache") if e in options.engines]
+    order = [e for e in ("rdflib-endpoint", "oxigraph", "oxigraph-memory", "bmkg", "bmkg-cache")
+             if e in options.engines]
     subset: list[str] | None = None
     for engine in order:
         log(f"x{size}: {engine}: starting")

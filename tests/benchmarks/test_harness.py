@@ -24,7 +24,7 @@ def test_tiny_run_writes_results_and_report(tmp_path):
     results_dir, report = tmp_path / "results", tmp_path / "BENCHMARKS.md"
     report.write_text("# Benchmarks\n\nHand-written notes stay.\n", encoding="utf-8")
     command = [sys.executable, "-m", "benchmarks", "--sizes", "1", "--http-sizes", "1", "--quick",
-               "--queries", ",".join(QUERIES), "--engines", "bmkg,oxigraph", "--connections", "2",
+               "--queries", ",".join(QUERIES), "--engines", "bmkg,oxigraph,oxigraph-memory", "--connections", "2",
                "--load-duration", "2", "--per-query-duration", "1", "--lookups", "20",
                "--workdir", str(tmp_path / "work"), "--results-dir", str(results_dir), "--report", str(report)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -45,7 +45,8 @@ def test_tiny_run_writes_results_and_report(tmp_path):
     assert set(floor) == set(QUERIES)
     assert all(q["floor"]["median_ms"] > 0 and q["floor"]["p99_ms"] >= q["floor"]["median_ms"] for q in floor.values())
 
-    for engine in ("bmkg", "oxigraph"):
+    assert results["peers"]["1"]["oxigraph-memory"]["setup_s"] > 0  # the dump was loaded after the start
+    for engine in ("bmkg", "oxigraph", "oxigraph-memory"):
         assert results["peers"]["1"][engine]["ready_s"] > 0
         http = results["http"]["1"][engine]["library"]
         assert set(http) == set(QUERIES) and all(q["median_ms"] > 0 and q["non_200"] == 0 for q in http.values())
@@ -69,3 +70,5 @@ def test_tiny_run_writes_results_and_report(tmp_path):
                     "## Queries in-process", "## Queries over HTTP", "## Under attack (x1)", "## Load"):
         assert heading in text
     assert "Load average" in text and "| x1 |" in text and "oxigraph" in text
+    if shutil.which("wrk"):
+        assert "against oxigraph serve in memory" in text
