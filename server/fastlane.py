@@ -19,7 +19,9 @@ unchanged, which answers it (and its errors) the usual way.
 A small generation (``Runtime.worth_copying``) is also copied into an
 in-memory store in the background, and lookups read the copy once it is
 complete: Oxigraph's in-memory store answers a lookup in about half the time
-its on-disk one takes (BENCHMARKS.md, issue 21). Only a read-only server
+its on-disk one takes (BENCHMARKS.md, issue 21). The copy holds only the
+union the lookups read (the default graph and ``inferred``, which share no
+statement) in its default graph, so a lookup reads one graph, not two. Only a read-only server
 copies, since a write changes the store on disk in place. Rows may come in
 another order than from a query worker; the solutions are the same.
 """
@@ -38,7 +40,7 @@ from werkzeug.http import http_date, parse_accept_header
 from werkzeug.wsgi import get_current_url
 
 from ontology import store
-from server import lexer, negotiation, policy, responses, results, worker
+from server import lexer, negotiation, policy, responses, results
 from server.cache import Entry
 from server.generations import last_modified
 from server.protocol import MEMO_TEXT_CHARS, decode_params
@@ -69,7 +71,7 @@ class FastLane:
         self.prefixes = prefixes
         settings = runtime.settings
         self.enabled = not settings.backend
-        self._store: tuple[str, ox.Store] | None = None
+        self._store: tuple[str, ox.Store, list | None] | None = None  # location, store, its union dataset
         self._open_lock = threading.Lock()
         self.copying: threading.Thread | None = None  # the latest copy into memory, for tests
         self.copied: str | None = None  # the location whose in-memory copy lookups read
@@ -148,12 +150,12 @@ class FastLane:
 
         def produce() -> Entry:
             began = time.perf_counter()
-            engine = self._store_for(generation)
+            engine, union = self._store_for(generation)
             body, truncated = results.serialize_within_cap(
-                engine.query(text, base_iri=base, default_graph=UNION), fmt.key, cap), False
+                engine.query(text, base_iri=base, default_graph=union), fmt.key, cap), False
             if body is None:  # perhaps past the row cap: again, cut at the cap
                 body, truncated, _rows = results.serialize(
-                    engine.query(text, base_iri=base, default_graph=UNION), fmt.key, cap, self.prefixes)
+                    engine.query(text, base_iri=base, default_graph=union), fmt.key, cap, self.prefixes)
             runtime.metrics.observe("bmkg_query_duration_seconds", time.perf_counter() - began)
             headers = {}
             if truncated:
@@ -210,9 +212,9 @@ class FastLane:
         except Exception as error:  # no build yet, or a damaged one: the first lookup tries again
             log.info("fast lane: the store is not open yet: %s", error)
 
-    def _store_for(self, generation: store.Generation) -> ox.Store:
-        """This process's store for ``generation``: its in-memory copy once made, else a read-only handle
-        opened on first use (never before a fork)."""
+    def _store_for(self, generation: store.Generation) -> tuple[ox.Store, list | None]:
+        """This process's store for ``generation``, and the dataset of the union in it: its in-memory copy
+        once made, else a read-only handle opened on first use (never before a fork)."""
         location = self.runtime.location(generation)
         current = self._store
         if current is None or current[0] != location:
@@ -221,25 +223,30 @@ class FastLane:
                 if current is None or current[0] != location:
                     # the old handle or copy is dropped: a replaced generation may be deleted soon after
                     self._store = self.copied = None
-                    current = self._store = (location, ox.Store.read_only(location))
+                    current = self._store = (location, ox.Store.read_only(location), UNION)
                     if self.runtime.worth_copying(location):
-                        self.copying = threading.Thread(target=self._copy, args=current, daemon=True,
+                        self.copying = threading.Thread(target=self._copy, args=current[:2], daemon=True,
                                                         name="bmkg-lookup-copy")
                         self.copying.start()
-        return current[1]
+        return current[1], current[2]
 
     def _copy(self, location: str, disk: ox.Store) -> None:
-        """Copy ``disk`` into memory; lookups read the copy if ``location`` is still current when it is done."""
+        """Copy the union of ``disk`` (``UNION``) into the default graph of an in-memory store: lookups read the
+        copy, one graph instead of two, if ``location`` is still current when it is done. A lookup names no
+        graph and no dataset (``policy.point_lookup``), so the copy needs no other graph."""
         began = time.perf_counter()
         try:
-            memory = worker.memory_copy(disk)  # requests go on meanwhile
+            # pyoxigraph releases the interpreter lock for both steps, so requests go on meanwhile
+            memory = ox.Store()
+            memory.bulk_load(b"".join(disk.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) for graph in UNION),
+                             format=ox.RdfFormat.N_TRIPLES)
         except Exception as error:  # lookups keep reading the store on disk
             log.warning("fast lane: could not copy %s into memory: %s: %s", location, type(error).__name__, error)
             return
         with self._open_lock:
             if self._store is None or self._store[0] != location:
                 return  # a newer generation came meanwhile
-            self._store, self.copied = (location, memory), location
+            self._store, self.copied = (location, memory, None), location
         log.info("fast lane: lookups read an in-memory copy of %s (%d statements, %.1f s)",
                  location, len(memory), time.perf_counter() - began)
 
