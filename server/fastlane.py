@@ -21,9 +21,10 @@ in-memory store in the background, and lookups read the copy once it is
 complete: Oxigraph's in-memory store answers a lookup in about half the time
 its on-disk one takes (BENCHMARKS.md, issue 21). The copy holds only the
 union the lookups read (the default graph and ``inferred``, which share no
-statement) in its default graph, so a lookup reads one graph, not two. Only a read-only server
-copies, since a write changes the store on disk in place. Rows may come in
-another order than from a query worker; the solutions are the same.
+statement) in its default graph, so a lookup reads one graph, not two. Only
+a read-only server copies, since a write changes the store on disk in place.
+Rows may come in another order than from a query worker; the solutions are
+the same.
 """
 
 from __future__ import annotations

@@ -23,8 +23,12 @@ twice as fast, BENCHMARKS.md, issue 21), but a worker that copied it would pay
 the copy again each time a timeout kills it. So a *zygote* makes the copy once:
 run as ``python -m server.worker zygote SOCKET_FD PARENT_PID``, it copies the
 generation into an in-memory store, then forks a worker for each request on
-the socket. The forked workers share the copy's pages with the zygote (they
-only read them), start in milliseconds, and answer jobs as above.
+the socket. The forked workers start in milliseconds with the copy's pages
+shared with the zygote (until queries touch them: the pages are copied on
+write), and answer jobs as above. The zygote opened RocksDB to make the copy,
+and a fork carries none of RocksDB's background threads; a forked worker
+given a job of a newer generation opens it from disk all the same (tested in
+tests/server/test_executor.py) until a worker of a new zygote replaces it.
 """
 
 from __future__ import annotations
