@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from server.worker import receive_exactly, receive_message, send_message
+
 log = logging.getLogger(__name__)
 
 _SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -260,8 +262,6 @@ class _Zygote:
 
     def fork(self) -> tuple[_Forked, Connection, Connection]:
         """A new worker: its process handle, and the pipe ends to read its replies and send it jobs."""
-        from server.worker import receive_exactly
-
         job_read, job_write = os.pipe()
         reply_read, reply_write = os.pipe()
         try:
@@ -621,8 +621,6 @@ class Executor:
             threading.Thread(target=self._start_zygote, args=(new,), name="bmkg-zygote-start", daemon=True).start()
 
     def _start_zygote(self, zygote: _Zygote) -> None:
-        from server.worker import receive_message, send_message
-
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_SOURCE_ROOT, env.get("PYTHONPATH")) if p)

@@ -52,16 +52,6 @@ from server import results
 STACK_BYTES = 256 * 1024 * 1024
 
 
-def memory_copy(disk: ox.Store) -> ox.Store:
-    """An in-memory store holding every graph of ``disk``.
-
-    pyoxigraph releases the interpreter lock while it dumps and loads, so other threads go on meanwhile.
-    """
-    memory = ox.Store()
-    memory.bulk_load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
-    return memory
-
-
 class _Worker:
     def __init__(self, prefixes: dict[str, str]):
         self.prefixes = prefixes
@@ -78,8 +68,10 @@ class _Worker:
         return self.store
 
     def copy(self, path: str) -> None:
-        """Read ``path`` from an in-memory copy from now on."""
-        self.store, self.path = memory_copy(ox.Store.read_only(path)), path
+        """Read ``path`` from an in-memory copy of every graph from now on."""
+        memory = ox.Store()
+        memory.bulk_load(ox.Store.read_only(path).dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        self.store, self.path = memory, path
 
     def query(self, job: dict) -> tuple:
         try:
