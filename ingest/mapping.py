@@ -405,6 +405,15 @@ class Mapper:
 
     def _register_helm(self, record: Record) -> None:
         match = self._match_helm(record)
+        # a name of punctuation alone ("-") gives no key to mint an IRI from: the record is rejected here,
+        # so pass 2 never meets it
+        for field_name, kind, key in (("model_id", "version", match.version), ("display_name", "model", match.model)):
+            if key is not None:
+                try:
+                    nodes.entity(kind, key)
+                except IRIError as error:
+                    self.reject(record, field_name, record.get(field_name), str(error))
+                    return
         self.helm[record.get("helm_id")] = match
         if match.outcome == "ambiguous":
             return

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ingest.adapters import bmlist, curated, epoch_benchmarks, epoch_hardware, epoch_models, helm, rdf_file
 from ingest.records import Record, Rejection, SourceError
-from tests.ingest.mapped import map_records
+from tests.ingest.mapped import graph_triples, map_records
 
 BUILD_DATE = dt.date(2026, 11, 27)
 pytestmark = pytest.mark.slow  # 9 x 1,000 generated cases, about a minute
@@ -224,3 +224,17 @@ def test_helm_adapter_on_generated_yaml(models, deployments):
     (folder / helm.METADATA_FILE).write_text(yaml.safe_dump({"models": models}), encoding="utf-8")
     (folder / helm.DEPLOYMENTS_FILE).write_text(yaml.safe_dump({"model_deployments": deployments}), encoding="utf-8")
     run_adapter(helm.read, folder)
+
+
+@pytest.mark.parametrize("display_name", ["-", "( )", "- on Bedrock"])
+def test_a_helm_model_named_by_punctuation_alone_is_rejected_not_a_crash(display_name):
+    """Found by the generated test above: such a name gave the mapping an empty key to mint an IRI from."""
+    folder = SCRATCH / "helm-punctuation"
+    folder.mkdir(exist_ok=True)
+    model = {"name": "meta/llama-3-8b", "display_name": display_name, "creator_organization_name": "Meta",
+             "access": "open", "release_date": "2024-04-18"}
+    (folder / helm.METADATA_FILE).write_text(yaml.safe_dump({"models": [model]}), encoding="utf-8")
+    (folder / helm.DEPLOYMENTS_FILE).write_text(yaml.safe_dump({"model_deployments": []}), encoding="utf-8")
+    (record,) = [item for item in helm.read(folder, BUILD_DATE) if isinstance(item, Record)]
+    store = map_records([record])
+    assert graph_triples(store, "helm") == set()  # nothing mapped from it
